@@ -1,0 +1,292 @@
+"""The emulator over HTTP: QBO's URL shapes, envelopes, headers and Fault bodies.
+
+A thin Starlette app over :class:`~._service.Emulator`. Everything QBO-specific about the
+wire lives here: ``/v3/company/{realmId}/...`` routing (entity segments case-insensitive),
+gzip request bodies, ``minorversion`` (accepted, always served as 75), the ``time`` field of
+every envelope, Fault rendering (the lower-case body of a 401), and the ``intuit_tid``
+header on every response (section 2.2: the official SDKs read ``intuit_tid``, so both it and
+``Intuit-Tid`` are sent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import secrets
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from . import _faults
+from ._admin import admin_routes
+from ._catalog import CATALOG, canonical_entity
+from ._clock import format_time
+from ._ledger import Ledger
+from ._oauth import oauth_routes
+from ._service import Emulator, EmulatorConfig, dumps, loads
+
+__all__ = ["create_app", "fault_response", "json_response"]
+
+JSON = "application/json;charset=utf-8"
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_log = logging.getLogger("ledgerbridge.emulator")
+
+#: QBO's minor version; anything lower is served as 75 since 2025-08-01 (section 1.3).
+MINOR_VERSION = 75
+
+
+def json_response(
+    document: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(dumps(document), status_code=status, media_type=JSON, headers=headers)
+
+
+def fault_response(emulator: Emulator, fault: _faults.FaultError) -> Response:
+    now = emulator.clock.now()
+    if fault.status == 401:
+        # A 401 comes back with a different, lower-case body (recorded, section 1.8).
+        body: dict[str, Any] = {
+            "warnings": None,
+            "intuitObject": None,
+            "fault": {
+                "error": [
+                    {"message": e.message, "detail": e.detail, "code": e.code, "element": None}
+                    for e in fault.errors
+                ],
+                "type": fault.type,
+            },
+            "report": None,
+            "queryResponse": None,
+            "batchItemResponse": [],
+            "attachableResponse": [],
+            "syncErrorResponse": None,
+            "requestId": None,
+            "time": int(now.timestamp() * 1000),
+            "status": None,
+            "cdcresponse": [],
+        }
+    else:
+        body = {"Fault": fault.fault_json(), "time": format_time(now)}
+    return json_response(body, fault.status, fault.headers)
+
+
+class IntuitHeaders:
+    """ASGI middleware: an ``intuit_tid`` on every response, and the request log."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tid = f"1-{secrets.token_hex(4)}-{secrets.token_hex(12)}"
+        scope["intuit_tid"] = tid
+        status = 500
+
+        async def send_with_tid(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"intuit_tid", tid.encode()))
+                headers.append((b"intuit-tid", tid.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_tid)
+        finally:
+            path: str = scope["path"]
+            if not path.startswith("/_emulator"):
+                self.emulator.log_request(
+                    {
+                        "method": scope["method"],
+                        "path": path,
+                        "query": scope.get("query_string", b"").decode("latin-1"),
+                        "status": status,
+                        "intuit_tid": tid,
+                        "realm_id": _realm_of(path),
+                        "time": format_time(self.emulator.clock.now()),
+                    }
+                )
+
+
+def _realm_of(path: str) -> str | None:
+    parts = path.split("/")
+    if len(parts) > 3 and parts[1] == "v3" and parts[2] == "company":
+        return parts[3]
+    return None
+
+
+async def _body(request: Request) -> bytes:
+    raw = await request.body()
+    encoding = request.headers.get("content-encoding", "").lower()
+    try:
+        if encoding == "gzip":
+            return gzip.decompress(raw)
+        if encoding == "deflate":
+            return zlib.decompress(raw)
+    except (OSError, zlib.error):
+        raise _malformed("the body is not valid " + encoding) from None
+    return raw
+
+
+def _malformed(detail: str) -> _faults.FaultError:
+    return _faults.FaultError(
+        400,
+        [
+            _faults.ErrorItem(
+                "Request has invalid or unsupported property",
+                f"Property Name:{detail} specified is unsupported or invalid",
+                "2010",
+            )
+        ],
+    )
+
+
+def _json_body(raw: bytes, content_type: str) -> object:
+    if "xml" in content_type:
+        raise _malformed("XML request bodies are not supported by this emulator; send JSON")
+    try:
+        return loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _malformed(f"Malformed JSON ({exc})") from None
+
+
+class DataAPI:
+    """``/v3/company/{realmId}/...``: authentication, then one QBO operation."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def handle(self, request: Request) -> Response:
+        emulator = self.emulator
+        realm_id: str = request.path_params["realm_id"]
+        try:
+            emulator.oauth.authenticate(_bearer(request), realm_id)
+            ledger = emulator.ledger(realm_id)
+            document = await self._dispatch(request, ledger)
+        except _faults.FaultError as fault:
+            return fault_response(emulator, fault)
+        except Exception:
+            # QBO answers an internal error with a SystemFault, never a bare 500 page.
+            _log.exception("emulator error on %s %s", request.method, request.url.path)
+            return fault_response(emulator, _faults.system_error())
+        document["time"] = format_time(emulator.clock.now())
+        return json_response(document)
+
+    async def _dispatch(self, request: Request, ledger: Ledger) -> dict[str, Any]:
+        rest: str = request.path_params["rest"]
+        segments = [s for s in rest.split("/") if s]
+        params = dict(parse_qsl(request.url.query, keep_blank_values=True))
+        method = request.method
+        head = segments[0].lower() if segments else ""
+        if head == "query" and len(segments) == 1:
+            if method == "GET":
+                text = params.get("query", "")
+            else:
+                text = (await _body(request)).decode("utf-8", errors="replace")
+            return {"QueryResponse": ledger.query(text)}
+        entity = canonical_entity(head) if head else None
+        if entity is None:
+            raise _unsupported_path(request, rest)
+        if method == "GET":
+            if len(segments) == 1 and CATALOG[entity].family == "singleton":
+                return {entity: ledger.read(entity, "1")}
+            if len(segments) != 2:
+                raise _unsupported_path(request, rest)
+            object_id = segments[1]
+            if entity == "CompanyInfo" and object_id == ledger.company.realm_id:
+                object_id = "1"
+            return {entity: ledger.read(entity, object_id)}
+        if len(segments) != 1:
+            raise _unsupported_path(request, rest)
+        body = _json_body(await _body(request), request.headers.get("content-type", ""))
+        operation = params.get("operation", "").lower()
+        include = frozenset(v.strip().lower() for v in params.get("include", "").split(",") if v)
+        if operation == "delete":
+            return {entity: ledger.delete(entity, body)}
+        if operation == "void" or (operation == "update" and "void" in include):
+            return {entity: ledger.void(entity, body)}
+        if operation not in ("", "update", "create"):
+            raise _unsupported_path(request, rest)
+        return {entity: ledger.save(entity, body, include=include)}
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _faults.auth_failed("Token invalid")
+    return token.strip()
+
+
+def _unsupported_path(request: Request, rest: str) -> _faults.FaultError:
+    relative = f"/v3/company/{request.path_params['realm_id']}/{rest}"
+    return _faults.unsupported_operation(relative, str(request.url.replace(query="")))
+
+
+async def _index(request: Request) -> Response:
+    base = str(request.base_url).rstrip("/")
+    return json_response(
+        {
+            "service": "ledgerbridge QBO emulator",
+            "api_base": f"{base}/v3/company/{{realmId}}/",
+            "discovery": {
+                "sandbox": f"{base}/.well-known/openid_sandbox_configuration/",
+                "production": f"{base}/.well-known/openid_configuration/",
+            },
+            "admin": f"{base}/_emulator/",
+            "minorversion": MINOR_VERSION,
+        }
+    )
+
+
+def create_app(
+    emulator: Emulator | None = None,
+    *,
+    config: EmulatorConfig | None = None,
+    state_file: Path | None = None,
+) -> Starlette:
+    """The emulator as an ASGI app (serve it with uvicorn, or mount it in httpx in tests).
+
+    With ``state_file`` the state is loaded at start-up when the file exists and written back
+    at shutdown.
+    """
+    emulator = emulator or Emulator(config)
+    if state_file is not None and state_file.exists():
+        emulator.load(state_file)
+    routes: list[BaseRoute] = [
+        Route("/", _index),
+        Route(
+            "/v3/company/{realm_id}/{rest:path}", DataAPI(emulator).handle, methods=["GET", "POST"]
+        ),
+        *oauth_routes(emulator.oauth, emulator, auto_approve=lambda: emulator.auto_approve),
+        Mount("/_emulator", routes=admin_routes(emulator)),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if state_file is not None:
+            emulator.save(state_file)
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.emulator = emulator
+    app.add_middleware(IntuitHeaders, emulator=emulator)
+    return app
