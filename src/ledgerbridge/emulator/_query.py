@@ -209,20 +209,22 @@ def _fault_at(token: Token, explanation: str) -> FaultError:
 
 
 def _unquote(token: Token) -> str:
-    # A backslash makes the next character literal: \' is a quote, \\ a backslash.
+    # \' is a quote and \\ a backslash; a backslash before any other character stays as
+    # written, because SDKs escape only quotes (python-quickbooks sends 'a \ b' for "a \ b").
     body = str(token)[1:-1]
     if "\\" not in body:
         return body
     chars: list[str] = []
-    escaped = False
-    for char in body:
-        if escaped:
-            chars.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
+    index = 0
+    while index < len(body):
+        char = body[index]
+        following = body[index + 1] if index + 1 < len(body) else ""
+        if char == "\\" and following in ("'", '"', "\\"):
+            chars.append(following)
+            index += 2
         else:
             chars.append(char)
+            index += 1
     return "".join(chars)
 
 
