@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import logging
 import secrets
 import zlib
@@ -213,12 +214,15 @@ class DataAPI:
             object_id = segments[1]
             if entity == "CompanyInfo" and object_id == ledger.company.realm_id:
                 object_id = "1"
-            return {entity: ledger.read(entity, object_id)}
+            obj = ledger.read(entity, object_id)
+            if entity == "Invoice" and "invoicelink" in _include(params):
+                obj = _with_invoice_link(obj, ledger.company.realm_id)
+            return {entity: obj}
         if len(segments) != 1:
             raise _unsupported_path(request, rest)
         body = _json_body(await _body(request), request.headers.get("content-type", ""))
         operation = params.get("operation", "").lower()
-        include = frozenset(v.strip().lower() for v in params.get("include", "").split(",") if v)
+        include = _include(params)
         if operation == "delete":
             return {entity: ledger.delete(entity, body)}
         if operation == "void" or (operation == "update" and "void" in include):
@@ -226,6 +230,20 @@ class DataAPI:
         if operation not in ("", "update", "create"):
             raise _unsupported_path(request, rest)
         return {entity: ledger.save(entity, body, include=include)}
+
+
+def _include(params: dict[str, str]) -> frozenset[str]:
+    return frozenset(v.strip().lower() for v in params.get("include", "").split(",") if v)
+
+
+def _with_invoice_link(invoice: dict[str, Any], realm_id: str) -> dict[str, Any]:
+    """``include=invoiceLink``: the customer-facing pay link of an invoice that can be paid
+    online and has an e-mail address (section 1.5); the URL shape is the emulator's own."""
+    payable = invoice.get("AllowOnlineCreditCardPayment") or invoice.get("AllowOnlineACHPayment")
+    if not (payable and (invoice.get("BillEmail") or {}).get("Address")):
+        return invoice
+    token = hashlib.sha256(f"{realm_id}:{invoice['Id']}".encode()).hexdigest()[:40]
+    return {**invoice, "InvoiceLink": f"https://connect.intuit.com/t/scs-v1-{token}"}
 
 
 def _bearer(request: Request) -> str:

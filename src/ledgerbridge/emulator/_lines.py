@@ -6,13 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from . import _faults
-from ._company import Obj
+from ._company import DOC_NUMBER_GROUPS, Obj
 from ._payload import money, to_decimal
 from ._rules import Context
 
 __all__ = [
     "adjust_balance",
     "check_doc_number",
+    "index_doc_number",
     "line_amount",
     "move_quantity",
     "number_lines",
@@ -125,6 +126,31 @@ def check_doc_number(ctx: Context, group: str, entity: str, new: Obj, *, auto: b
     owner = company.doc_numbers.get(group, {}).get(doc)
     if owner is not None and owner != (entity, new.get("Id")):
         raise _faults.duplicate_doc_number(doc, _TXN_TYPE_LABEL.get(owner[0], owner[0]), owner[1])
+
+
+def index_doc_number(ctx: Context, group: str, entity: str, obj: Obj, sign: int) -> None:
+    """Keep the DocNumber index of ``group`` as ``obj`` is stored (+1) or taken back (-1).
+
+    With ``include=allowduplicatedocnum`` several forms may hold one number. The index names
+    the first holder; when that one goes, another holder takes its place, so the number stays
+    taken (6140) while any form still carries it.
+    """
+    doc = obj.get("DocNumber")
+    if not doc:
+        return
+    numbers = ctx.company.doc_numbers.setdefault(group, {})
+    this = (entity, obj["Id"])
+    if sign > 0:
+        numbers.setdefault(doc, this)
+        return
+    if numbers.get(doc) != this:
+        return
+    del numbers[doc]
+    for other in (name for name, g in DOC_NUMBER_GROUPS.items() if g == group):
+        for holder in ctx.company.objects[other].values():
+            if holder.get("DocNumber") == doc and (other, holder["Id"]) != this:
+                numbers[doc] = (other, holder["Id"])
+                return
 
 
 _TXN_TYPE_LABEL = {

@@ -7,6 +7,7 @@ with a " (deleted)" suffix).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from . import _faults
@@ -17,6 +18,9 @@ from ._rules import Context, Rules, decimal_of, ref_id
 __all__ = ["NameListRules"]
 
 _DELETED = " (deleted)"
+#: " (deleted)", or " (deleted-1)", " (deleted-2)"... when an inactive record already holds
+#: that name (QBO data read by third-party code shows "4PXL-10B (deleted-1)") [3P].
+_DELETED_SUFFIX = re.compile(r" \(deleted(?:-\d+)?\)$")
 _PERSON_NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
 _FORBIDDEN = (":", "\t", "\n", "\r")
 _PEOPLE = ("Customer", "Vendor", "Employee")
@@ -65,10 +69,10 @@ class NameListRules(Rules):
                     new[name] = old[name]
                 else:
                     new.pop(name, None)
-        if entity in _PEOPLE:
-            _person_name(entity, new)
         name_field = spec.name_field
         assert name_field is not None
+        # Checked before a DisplayName is built from the name parts, so that the Fault names
+        # the field the client sent.
         for field_name in _NAME_FIELDS.get(entity, ()):
             value = new.get(field_name)
             if isinstance(value, str):
@@ -76,12 +80,14 @@ class NameListRules(Rules):
                 bad = next((c for c in _FORBIDDEN if c in value), None)
                 if bad is not None:
                     raise _faults.invalid_characters(field_name, bad)
+        if entity in _PEOPLE:
+            _person_name(entity, new)
         if entity == "Account" and '"' in str(new.get("Name", "")):
             raise _faults.invalid_characters("Name", '"')
         if not new.get(name_field):
             raise _faults.required_param(name_field)
         new.setdefault("Active", True)
-        self._active_rename(new, name_field, old)
+        self._active_rename(ctx, entity, new, name_field, old)
         _hierarchy(ctx, entity, new, old)
         check = {
             "Customer": _customer,
@@ -95,14 +101,32 @@ class NameListRules(Rules):
         _unique(ctx, entity, new)
 
     @staticmethod
-    def _active_rename(new: Obj, name_field: str, old: Obj | None) -> None:
-        """Deactivation renames the record "<name> (deleted)"; reactivation undoes it."""
+    def _active_rename(
+        ctx: Context, entity: str, new: Obj, name_field: str, old: Obj | None
+    ) -> None:
+        """Deactivation renames the record "<name> (deleted)"; reactivation undoes it.
+
+        An inactive record's name always carries the suffix, so deactivating it again (qbo_api
+        sends the plain Name with ``Active: false``) changes nothing (sections 4.1, 4.3).
+        """
         name = str(new[name_field])
-        if new["Active"] is False and not name.endswith(_DELETED):
-            if old is None or old.get("Active", True):
-                new[name_field] = name + _DELETED
-        elif new["Active"] is True and name.endswith(_DELETED) and old and not old["Active"]:
-            new[name_field] = name[: -len(_DELETED)]
+        base = _DELETED_SUFFIX.sub("", name)
+        was_active = old is None or old.get("Active", True) is not False
+        if new["Active"] is False:
+            if not was_active and old and _DELETED_SUFFIX.sub("", str(old[name_field])) == base:
+                new[name_field] = old[name_field]
+                return
+            namespace = namespace_of(entity)
+            candidate, number = base + _DELETED, 0
+            while ctx.company.find_by_name(namespace, candidate) not in (
+                None,
+                (entity, new.get("Id")),
+            ):
+                number += 1
+                candidate = f"{base} (deleted-{number})"
+            new[name_field] = candidate
+        elif not was_active:
+            new[name_field] = base
 
     def apply(self, ctx: Context, entity: str, obj: Obj, sign: int) -> None:
         spec = CATALOG[entity]
@@ -110,6 +134,9 @@ class NameListRules(Rules):
         namespace = namespace_of(entity)
         if sign > 0:
             ctx.company.index_name(namespace, obj.get(spec.name_field), (entity, obj["Id"]))
+            # A record still at SyncToken "0" was just created: it has no sub-records yet.
+            if entity in _SUB_FLAG and obj["SyncToken"] != "0":
+                _rename_children(ctx, entity, obj)
         else:
             ctx.company.unindex_name(namespace, obj.get(spec.name_field))
 
@@ -154,8 +181,14 @@ def _hierarchy(ctx: Context, entity: str, new: Obj, old: Obj | None) -> None:
     parent = ctx.company.get(entity, parent_id)
     if parent is None:
         raise _faults.invalid_reference("ParentRef", parent_id)
-    if parent_id == new.get("Id"):
-        raise _faults.business_validation("An object cannot be its own parent.", "ParentRef")
+    ancestor: Obj | None = parent
+    while ancestor is not None:
+        if ancestor["Id"] == new.get("Id"):
+            raise _faults.business_validation(
+                "An object cannot be its own parent or a sub-record of its own sub-records.",
+                "ParentRef",
+            )
+        ancestor = ctx.company.get(entity, ref_id(ancestor, "ParentRef") or "")
     level = int(parent.get("Level", str(parent["FullyQualifiedName"]).count(":"))) + 1
     if level > _MAX_LEVEL:
         raise _faults.business_validation(
@@ -165,6 +198,26 @@ def _hierarchy(ctx: Context, entity: str, new: Obj, old: Obj | None) -> None:
     if "Level" in spec.fields:
         new["Level"] = level
     new["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{name}"
+
+
+def _rename_children(ctx: Context, entity: str, parent: Obj) -> None:
+    """Sub-records repeat their parent's name: FullyQualifiedName, ParentRef name and Level."""
+    name_field = CATALOG[entity].name_field
+    assert name_field is not None
+    prefix = str(parent["FullyQualifiedName"])
+    for child in list(ctx.company.objects[entity].values()):
+        if ref_id(child, "ParentRef") != parent["Id"] or child["Id"] == parent["Id"]:
+            continue
+        fqn = f"{prefix}:{child[name_field]}"
+        level = int(parent.get("Level", prefix.count(":"))) + 1
+        if child["FullyQualifiedName"] == fqn and child["ParentRef"].get("name") == prefix:
+            continue
+        ctx.changing(entity, child)
+        child["FullyQualifiedName"] = fqn
+        child["ParentRef"] = {**child["ParentRef"], "name": prefix}
+        if "Level" in child:
+            child["Level"] = level
+        _rename_children(ctx, entity, child)
 
 
 def _customer(ctx: Context, new: Obj, old: Obj | None) -> None:

@@ -91,7 +91,10 @@ def touch(ctx: Context, obj: Obj) -> None:
 
 def _display_name(entity: str, target: Obj) -> str | None:
     spec = CATALOG[entity]
-    if spec.name_field is None:
+    if spec.name_field is None or entity == "TaxCode":
+        # QBO returns tax code references bare ({"value": "NON"}, recorded in section 1.7),
+        # including the line default it fills in itself; naming them on update would make a
+        # write that changes nothing look like a change (a SyncToken bump, section 4.1).
         return None
     value = target.get("FullyQualifiedName") or target.get(spec.name_field)
     return str(value) if value is not None else None

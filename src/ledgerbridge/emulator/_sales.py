@@ -16,6 +16,7 @@ from ._company import DEFAULT_TERMS_ID, DOC_NUMBER_GROUPS, UNDEPOSITED_FUNDS_ID,
 from ._lines import (
     adjust_balance,
     check_doc_number,
+    index_doc_number,
     line_amount,
     move_quantity,
     number_lines,
@@ -49,15 +50,9 @@ class SalesRules(Rules):
             raise _faults.required_param("CustomerRef")
         lines = require_lines(entity, new)
         new["Line"] = _sales_lines(ctx, entity, lines, old)
-        subtotal = sum(
-            (
-                line["Amount"]
-                for line in new["Line"]
-                if line["DetailType"] != "DiscountLineDetail"
-                and line["DetailType"] != "SubTotalLineDetail"
-            ),
-            Decimal(0),
-        )
+        # The server's SubTotal line (the last one) sums the item and group lines only:
+        # DescriptionOnly lines count 0 (section 8.4).
+        subtotal = new["Line"][-1]["Amount"]
         discount = sum(
             (line["Amount"] for line in new["Line"] if line["DetailType"] == "DiscountLineDetail"),
             Decimal(0),
@@ -98,14 +93,7 @@ class SalesRules(Rules):
                     new[name] = dict(customer[name])
 
     def apply(self, ctx: Context, entity: str, obj: Obj, sign: int) -> None:
-        group = DOC_NUMBER_GROUPS[entity]
-        numbers = ctx.company.doc_numbers.setdefault(group, {})
-        doc = obj.get("DocNumber")
-        if doc:
-            if sign > 0:
-                numbers[doc] = (entity, obj["Id"])
-            elif numbers.get(doc) == (entity, obj["Id"]):
-                del numbers[doc]
+        index_doc_number(ctx, DOC_NUMBER_GROUPS[entity], entity, obj, sign)
         stock = _STOCK_SIGN.get(entity)
         if stock is not None:
             for line in obj["Line"]:
@@ -122,17 +110,15 @@ class SalesRules(Rules):
             adjust_balance(ctx, "Customer", obj.get("CustomerRef"), -sign * obj["TotalAmt"])
 
     def before_delete(self, ctx: Context, entity: str, obj: Obj) -> None:
-        links = [link for link in obj.get("LinkedTxn", []) if link.get("TxnType") in _SERVER_LINKS]
-        if links and entity in ("Invoice", "CreditMemo"):
-            first = links[0]
-            raise _faults.business_validation(
-                f"This transaction is linked to {first['TxnType']} {first['TxnId']}. Unlink "
-                "the payments applied to it before you delete it."
-            )
+        _refuse_if_paid(entity, obj, "delete")
 
     def void(self, ctx: Context, entity: str, obj: Obj) -> None:
         if entity not in ("Invoice", "SalesReceipt"):
             super().void(ctx, entity, obj)
+        # A voided invoice has Balance 0, which payments still applied to it would contradict
+        # (deleting the payment later would reopen a voided invoice): unlink them first, as
+        # for a delete (section 8.5).
+        _refuse_if_paid(entity, obj, "void")
         for line in obj["Line"]:
             line["Amount"] = Decimal(0)
             for detail_name in ("SalesItemLineDetail",):
@@ -146,6 +132,17 @@ class SalesRules(Rules):
         obj["PrivateNote"] = f"Voided - {note}" if note else "Voided"
         if entity == "Invoice":
             obj["Deposit"] = Decimal(0)
+
+
+def _refuse_if_paid(entity: str, obj: Obj, action: str) -> None:
+    """Invoices and credit memos that payments link must be unlinked first (section 8.5)."""
+    links = [link for link in obj.get("LinkedTxn", []) if link.get("TxnType") in _SERVER_LINKS]
+    if links and entity in ("Invoice", "CreditMemo"):
+        first = links[0]
+        raise _faults.business_validation(
+            f"This transaction is linked to {first['TxnType']} {first['TxnId']}. Unlink "
+            f"the payments applied to it before you {action} it."
+        )
 
 
 def _sales_lines(ctx: Context, entity: str, lines: list[Obj], old: Obj | None) -> list[Obj]:

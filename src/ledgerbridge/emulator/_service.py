@@ -46,6 +46,14 @@ def _encode(value: object) -> object:
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
+def _encode_state(value: object) -> object:
+    if isinstance(value, Decimal):
+        # Always with a fraction ("100.0"), so that load() reads every amount back as a
+        # Decimal: a whole amount written as an int would come back as an int.
+        return float(value)
+    return _encode(value)
+
+
 def dumps(document: object) -> bytes:
     """JSON as QBO writes it (numbers for money)."""
     return json.dumps(document, default=_encode, separators=(",", ":"), ensure_ascii=False).encode()
@@ -98,7 +106,7 @@ class Emulator:
                 "TaxGroup": False,
             }
         company.objects["CompanyInfo"]["1"] = _company_info(company, self.clock, meta)
-        company.objects["Preferences"]["1"] = _preferences(meta)
+        company.objects["Preferences"]["1"] = _preferences(company.name, meta)
         return realm_id
 
     def _new_realm_id(self) -> str:
@@ -176,7 +184,8 @@ class Emulator:
     def save(self, path: Path) -> None:
         """Write the state atomically (a crash mid-write keeps the previous file)."""
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(dumps(self.export_state()))
+        state = json.dumps(self.export_state(), default=_encode_state, ensure_ascii=False)
+        tmp.write_bytes(state.encode())
         tmp.replace(path)
 
     def load(self, path: Path) -> None:
@@ -221,7 +230,7 @@ def _company_info(company: Company, clock: Clock, meta: dict[str, str]) -> Obj:
     }
 
 
-def _preferences(meta: dict[str, str]) -> Obj:
+def _preferences(company_name: str, meta: dict[str, str]) -> Obj:
     return {
         "domain": "QBO",
         "sparse": False,
@@ -262,7 +271,18 @@ def _preferences(meta: dict[str, str]) -> Obj:
         "OtherPrefs": {
             "NameValue": [{"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": ""}]
         },
-        "EmailMessagesPrefs": {},
+        "EmailMessagesPrefs": {
+            f"{form}Message": {
+                "Subject": f"{label} [{label} No.] from {company_name}",
+                "Message": f"Please review the {label.lower()} below. Thank you for your business.",
+            }
+            for form, label in (
+                ("Invoice", "Invoice"),
+                ("Estimate", "Estimate"),
+                ("SalesReceipt", "Sales Receipt"),
+                ("Statement", "Statement"),
+            )
+        },
         "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
         "TimeTrackingPrefs": {
             "UseServices": True,

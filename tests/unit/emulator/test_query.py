@@ -433,12 +433,18 @@ def test_parentheses_grouping_is_refused() -> None:
     )
 
 
-def test_not_equal_operator_is_refused() -> None:
-    """!= is not an operator; the detail lists the ones that are."""
+def test_not_equal_operator_filters_out_the_value() -> None:
+    """!= keeps rows whose value differs (QBO accepts it though the docs omit it)."""
+    rows = [{"Id": "1", "Name": "A"}, {"Id": "2", "Name": "B"}, {"Id": "3"}]
+    assert ids(run("SELECT * FROM Customer WHERE Name != 'a'", rows)) == ["2"]
+
+
+def test_sql_inequality_spelling_is_refused() -> None:
+    """<> is not an operator; the detail lists the ones that are."""
     assert_invalid(
-        fault_of("SELECT * FROM Customer WHERE Id != '1'"),
-        'Encountered "!" at line 1, column 33. '
-        'Was expecting one of: "=", "<", ">", "<=", ">=", IN, LIKE.',
+        fault_of("SELECT * FROM Customer WHERE Id <> '1'"),
+        'Encountered ">" at line 1, column 34. '
+        "Was expecting one of: <number>, <string>, FALSE, TRUE.",
     )
 
 
