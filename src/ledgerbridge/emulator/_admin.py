@@ -6,7 +6,7 @@ no authentication, so serve the emulator on loopback only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,9 +14,8 @@ from starlette.routing import BaseRoute, Route
 
 from . import _faults
 from ._oauth import OAuthError
-
-if TYPE_CHECKING:
-    from ._service import Emulator
+from ._service import Emulator, loads
+from ._wire import fault_response, json_response
 
 __all__ = ["admin_routes"]
 
@@ -34,9 +33,6 @@ def _require(payload: dict[str, Any], *names: str) -> None:
 
 
 def admin_routes(emulator: Emulator) -> list[BaseRoute]:
-    from ._http import fault_response, json_response
-    from ._service import loads
-
     async def payload_of(request: Request) -> dict[str, Any]:
         raw = await request.body()
         if not raw.strip():

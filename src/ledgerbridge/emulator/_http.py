@@ -32,11 +32,11 @@ from ._catalog import CATALOG, canonical_entity
 from ._clock import format_time
 from ._ledger import Ledger
 from ._oauth import oauth_routes
-from ._service import Emulator, EmulatorConfig, dumps, loads
+from ._service import Emulator, EmulatorConfig, loads
+from ._wire import fault_response, json_response
 
-__all__ = ["create_app", "fault_response", "json_response"]
+__all__ = ["create_app"]
 
-JSON = "application/json;charset=utf-8"
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -47,41 +47,6 @@ _log = logging.getLogger("ledgerbridge.emulator")
 
 #: QBO's minor version; anything lower is served as 75 since 2025-08-01 (section 1.3).
 MINOR_VERSION = 75
-
-
-def json_response(
-    document: object, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    return Response(dumps(document), status_code=status, media_type=JSON, headers=headers)
-
-
-def fault_response(emulator: Emulator, fault: _faults.FaultError) -> Response:
-    now = emulator.clock.now()
-    if fault.status == 401:
-        # A 401 comes back with a different, lower-case body (recorded, section 1.8).
-        body: dict[str, Any] = {
-            "warnings": None,
-            "intuitObject": None,
-            "fault": {
-                "error": [
-                    {"message": e.message, "detail": e.detail, "code": e.code, "element": None}
-                    for e in fault.errors
-                ],
-                "type": fault.type,
-            },
-            "report": None,
-            "queryResponse": None,
-            "batchItemResponse": [],
-            "attachableResponse": [],
-            "syncErrorResponse": None,
-            "requestId": None,
-            "time": int(now.timestamp() * 1000),
-            "status": None,
-            "cdcresponse": [],
-        }
-    else:
-        body = {"Fault": fault.fault_json(), "time": format_time(now)}
-    return json_response(body, fault.status, fault.headers)
 
 
 class IntuitHeaders:
