@@ -523,3 +523,209 @@ def test_stale_sync_token_is_5010(qb: QuickBooks, served: Served) -> None:
         customer.save(qb=qb)
     assert caught.value.error_code == 5010
     assert "QuickBooks User" in caught.value.detail
+
+
+# -- every entity, one table ----------------------------------------------------------------
+# (class, builder, full-update field and value, sparse-update field and value, removal)
+def _build_account(qb: QuickBooks) -> Account:
+    account = Account()
+    account.Name = "Shop supplies"
+    account.AccountType = "Expense"
+    account.AccountSubType = "SuppliesMaterials"
+    return account
+
+
+def _build_named(cls: type, field: str, value: str) -> object:
+    def build(qb: QuickBooks) -> object:
+        obj = cls()
+        setattr(obj, field, value)
+        if cls is PaymentMethod:
+            obj.Type = "NON_CREDIT_CARD"
+        return obj
+
+    return build
+
+
+def _build_item(qb: QuickBooks) -> Item:
+    item = Item()
+    item.Name = "Anodizing"
+    item.Type = "Service"
+    item.IncomeAccountRef = _account(qb, "Services").to_ref()
+    return item
+
+
+def _build_sales(cls: type) -> object:
+    def build(qb: QuickBooks) -> object:
+        form = cls()
+        form.CustomerRef = _customer(qb, f"{cls.__name__} customer").to_ref()
+        form.Line.append(_sales_line(Item.filter(Name="Services", qb=qb)[0], 120))
+        if cls is RefundReceipt:
+            form.DepositToAccountRef = _account(qb, "Checking").to_ref()
+        return form
+
+    return build
+
+
+def _build_purchase(cls: type) -> object:
+    def build(qb: QuickBooks) -> object:
+        vendor = Vendor()
+        vendor.DisplayName = f"{cls.__name__} vendor"
+        form = cls()
+        form.VendorRef = vendor.save(qb=qb).to_ref()
+        line = AccountBasedExpenseLine()
+        line.Amount = 64
+        line.AccountBasedExpenseLineDetail = AccountBasedExpenseLineDetail()
+        line.AccountBasedExpenseLineDetail.AccountRef = _account(qb, "Utilities").to_ref()
+        form.Line = [line]
+        return form
+
+    return build
+
+
+def _build_payment(qb: QuickBooks) -> Payment:
+    payment = Payment()
+    payment.CustomerRef = _customer(qb, "Payment customer").to_ref()
+    payment.TotalAmt = 90
+    return payment
+
+
+ENTITIES = [
+    (Account, _build_account, ("Description", "Consumables"), ("AcctNum", "6120"), "deactivate"),
+    (
+        Customer,
+        _build_named(Customer, "DisplayName", "Table Customer"),
+        ("Notes", "VIP"),
+        ("CompanyName", "Table Co"),
+        "deactivate",
+    ),
+    (
+        Vendor,
+        _build_named(Vendor, "DisplayName", "Table Vendor"),
+        ("AcctNum", "V-7"),
+        ("CompanyName", "Table Supply"),
+        "deactivate",
+    ),
+    (
+        Employee,
+        _build_named(Employee, "GivenName", "Robin"),
+        ("FamilyName", "Okafor"),
+        ("EmployeeNumber", "E-12"),
+        "deactivate",
+    ),
+    (Item, _build_item, ("Description", "Type II"), ("Sku", "ANO-2"), "deactivate"),
+    (
+        PaymentMethod,
+        _build_named(PaymentMethod, "Name", "Wire"),
+        ("Name", "Wire transfer"),
+        ("Type", "CREDIT_CARD"),
+        "deactivate",
+    ),
+    (
+        Term,
+        _build_named(Term, "Name", "Net 10"),
+        ("DueDays", 10),
+        ("Name", "Net ten"),
+        "deactivate",
+    ),
+    (
+        Class,
+        _build_named(Class, "Name", "Finishing"),
+        ("Name", "Finishing line"),
+        ("Name", "Finishing dept"),
+        "deactivate",
+    ),
+    (
+        Department,
+        _build_named(Department, "Name", "Dock"),
+        ("Name", "Dock A"),
+        ("Name", "Dock B"),
+        "deactivate",
+    ),
+    (
+        Estimate,
+        _build_sales(Estimate),
+        ("PrivateNote", "quoted"),
+        ("TxnStatus", "Accepted"),
+        "delete",
+    ),
+    (Invoice, _build_sales(Invoice), ("PrivateNote", "net 30"), ("TrackingNum", "1Z99"), "void"),
+    (
+        SalesReceipt,
+        _build_sales(SalesReceipt),
+        ("PrivateNote", "cash sale"),
+        ("PaymentRefNum", "R-1"),
+        "void",
+    ),
+    (
+        CreditMemo,
+        _build_sales(CreditMemo),
+        ("PrivateNote", "return"),
+        ("TrackingNum", "RMA-7"),
+        "delete",
+    ),
+    (
+        RefundReceipt,
+        _build_sales(RefundReceipt),
+        ("PrivateNote", "refund"),
+        ("PaymentRefNum", "CHK-88"),
+        "delete",
+    ),
+    (
+        PurchaseOrder,
+        _build_purchase(PurchaseOrder),
+        ("Memo", "rush"),
+        ("PrivateNote", "po"),
+        "delete",
+    ),
+    (Bill, _build_purchase(Bill), ("PrivateNote", "bill"), ("DueDate", "2027-01-31"), "delete"),
+    (Payment, _build_payment, ("PrivateNote", "deposit"), ("PaymentRefNum", "CHK-1"), "void"),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "build", "full", "sparse", "removal"),
+    ENTITIES,
+    ids=[entry[0].__name__ for entry in ENTITIES],
+)
+def test_every_entity_round_trips(
+    qb: QuickBooks,
+    cls: type,
+    build: object,
+    full: tuple[str, object],
+    sparse: tuple[str, object],
+    removal: str,
+) -> None:
+    """Each entity: create, read, full update, sparse update, query by Id, then remove."""
+    name = cls.qbo_object_name  # type: ignore[attr-defined]
+    created = build(qb).save(qb=qb)  # type: ignore[operator]
+    assert created.SyncToken == "0"
+
+    fetched = cls.get(created.Id, qb=qb)  # type: ignore[attr-defined]
+    field, value = full
+    setattr(fetched, field, value)
+    updated = fetched.save(qb=qb)
+    assert updated.SyncToken == "1"
+    assert getattr(updated, field) == value
+
+    field, value = sparse
+    body = {"Id": updated.Id, "SyncToken": updated.SyncToken, "sparse": True, field: value}
+    result = qb.update_object(name, json.dumps(body))[name]
+    assert result["SyncToken"] == "2"
+    assert result[field] == value
+    if full[0] != field:
+        assert result[full[0]] == full[1]  # the sparse update kept the full update's change
+
+    found = cls.filter(Id=created.Id, qb=qb)  # type: ignore[attr-defined]
+    assert [obj.Id for obj in found] == [created.Id]
+
+    current = cls.get(created.Id, qb=qb)  # type: ignore[attr-defined]
+    if removal == "deactivate":
+        current.Active = False
+        assert current.save(qb=qb).Active is False
+        assert cls.filter(Id=created.Id, qb=qb) == []  # type: ignore[attr-defined]
+    elif removal == "void":
+        current.void(qb=qb)
+        assert cls.get(created.Id, qb=qb).TotalAmt == 0  # type: ignore[attr-defined]
+    else:
+        current.delete(qb=qb)
+        assert cls.filter(Id=created.Id, qb=qb) == []  # type: ignore[attr-defined]
