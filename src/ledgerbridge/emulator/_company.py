@@ -127,6 +127,14 @@ class Company:
         self.counters[key] = value
         return str(value)
 
+    def claim_id(self, entity: str, object_id: str) -> None:
+        """Record an Id given from outside (seed data) so that new Ids never collide with it."""
+        if self.get(entity, object_id) is not None:
+            raise ValueError(f"{entity} {object_id} already exists")
+        key = _TXN_SEQUENCE if entity in TRANSACTIONS else entity
+        if object_id.isdigit():
+            self.counters[key] = max(self.counters.get(key, 0), int(object_id))
+
     # -- lookup ------------------------------------------------------------------------------
     def get(self, entity: str, object_id: str) -> Obj | None:
         return self.objects[entity].get(object_id)

@@ -9,7 +9,8 @@ anywhere before the effects leaves the company unchanged.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from . import _faults
@@ -25,7 +26,22 @@ from ._query import count_query, parse_query, run_query
 from ._rules import API_USER, Context, Rules, fill_refs
 from ._sales import SalesRules
 
-__all__ = ["Ledger"]
+__all__ = ["Change", "Ledger"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object changed by a write: what webhooks announce and CDC reports."""
+
+    realm_id: str
+    entity: str
+    id: str
+    #: Create, Update, Delete, Void or Merge (Intuit's webhook operation names)
+    operation: str
+    last_updated: str
+    #: for a Merge, the Id of the record merged away
+    deleted_id: str | None = None
+
 
 _names, _sales, _purchases = NameListRules(), SalesRules(), PurchaseRules()
 RULES: Mapping[str, Rules] = {
@@ -51,9 +67,15 @@ _QUERYABLE = tuple(CATALOG)
 class Ledger:
     """Every operation on one company's objects."""
 
-    def __init__(self, company: Company, clock: Clock) -> None:
+    def __init__(
+        self,
+        company: Company,
+        clock: Clock,
+        on_change: Callable[[Change], None] | None = None,
+    ) -> None:
         self.company = company
         self.clock = clock
+        self.on_change = on_change
 
     def _context(self, include: frozenset[str], editor: str) -> Context:
         return Context(self.company, self.clock, include, editor)
@@ -79,7 +101,9 @@ class Ledger:
         *,
         include: frozenset[str] = frozenset(),
         editor: str = API_USER,
+        object_id: str | None = None,
     ) -> Obj:
+        """Create an object; ``object_id`` (seeding only, never from the API) fixes its Id."""
         spec = CATALOG[entity]
         if spec.family == "singleton" or entity in _READ_ONLY_ENTITIES:
             raise _unsupported(entity, "Create")
@@ -94,14 +118,16 @@ class Ledger:
         obj: Obj = {
             "domain": "QBO",
             "sparse": False,
-            "Id": self.company.next_id(entity),
+            "Id": object_id or self.company.next_id(entity),
             "SyncToken": "0",
             "MetaData": {"CreateTime": now, "LastUpdatedTime": now},
             **data,
         }
+        if object_id is not None:
+            self.company.claim_id(entity, object_id)
         rules.apply(ctx, entity, obj, 1)
         self._store(entity, obj, editor)
-        ctx.settle()
+        self._finish(ctx, entity, obj["Id"], "Create")
         return obj
 
     def update(
@@ -145,7 +171,7 @@ class Ledger:
         rules.apply(ctx, entity, old, -1)
         rules.apply(ctx, entity, obj, 1)
         self._store(entity, obj, editor)
-        ctx.settle()
+        self._finish(ctx, entity, obj["Id"], "Update")
         return obj
 
     def delete(self, entity: str, body: object) -> Obj:
@@ -163,7 +189,7 @@ class Ledger:
         rules.apply(ctx, entity, old, -1)
         del self.company.objects[entity][old["Id"]]
         self.company.deleted[entity][old["Id"]] = ctx.now()
-        ctx.settle()
+        self._finish(ctx, entity, old["Id"], "Delete")
         return {"domain": "QBO", "status": "Deleted", "Id": old["Id"]}
 
     def void(self, entity: str, body: object, *, editor: str = API_USER) -> Obj:
@@ -180,8 +206,20 @@ class Ledger:
         rules.apply(ctx, entity, old, -1)
         rules.apply(ctx, entity, obj, 1)
         self._store(entity, obj, editor)
-        ctx.settle()
+        self._finish(ctx, entity, obj["Id"], "Void")
         return obj
+
+    def _finish(self, ctx: Context, entity: str, object_id: str, operation: str) -> None:
+        """Bump what side effects changed, then announce every change of this write."""
+        ctx.changes.insert(0, (entity, object_id, operation))
+        ctx.settle()
+        if self.on_change is None:
+            return
+        now = ctx.now()
+        for changed_entity, changed_id, changed_op in ctx.changes:
+            self.on_change(
+                Change(self.company.realm_id, changed_entity, changed_id, changed_op, now)
+            )
 
     def _store(self, entity: str, obj: Obj, editor: str) -> None:
         self.company.objects[entity][obj["Id"]] = obj

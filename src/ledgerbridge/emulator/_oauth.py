@@ -58,6 +58,7 @@ __all__ = [
     "ACCOUNTING_SCOPE",
     "INTUIT_ISSUER",
     "OPENID_SCOPE",
+    "WEBHOOK_FORMATS",
     "App",
     "CompanyDirectory",
     "Grant",
@@ -120,6 +121,9 @@ class OAuthError(Exception):
         return body
 
 
+WEBHOOK_FORMATS = ("classic", "cloudevents")
+
+
 @dataclass(frozen=True)
 class App:
     """A registered developer app (the keys and settings of Intuit's developer portal)."""
@@ -129,6 +133,8 @@ class App:
     redirect_uris: tuple[str, ...]
     webhook_url: str | None = None
     verifier_token: str | None = field(default=None, repr=False)
+    #: "classic" (``eventNotifications``) or "cloudevents" (section 9.2, 9.3)
+    webhook_format: str = "classic"
 
 
 @dataclass(frozen=True)
@@ -305,16 +311,76 @@ class OAuthServer:
         redirect_uris: Sequence[str],
         webhook_url: str | None = None,
         verifier_token: str | None = None,
+        webhook_format: str = "classic",
     ) -> App:
         """Register (or replace) an app; existing grants of that client stay valid."""
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required")
         if isinstance(redirect_uris, str):
             raise TypeError("redirect_uris must be a sequence of URIs, not a string")
-        app = App(client_id, client_secret, tuple(redirect_uris), webhook_url, verifier_token)
+        if webhook_format not in WEBHOOK_FORMATS:
+            raise ValueError(f"webhook_format must be one of {', '.join(WEBHOOK_FORMATS)}")
+        app = App(
+            client_id,
+            client_secret,
+            tuple(redirect_uris),
+            webhook_url,
+            verifier_token,
+            webhook_format,
+        )
         with self._lock:
             self._apps[client_id] = app
         return app
+
+    def set_lifetimes(
+        self,
+        *,
+        access_token_ttl: float,
+        refresh_token_ttl: float,
+        rotation_grace: float,
+        code_ttl: float,
+    ) -> None:
+        """New lifetimes for tokens issued from now on (a time-scaled emulator shrinks them)."""
+        if min(access_token_ttl, refresh_token_ttl, code_ttl) <= 0 or rotation_grace < 0:
+            raise ValueError("token lifetimes must be positive")
+        with self._lock:
+            self._access_ttl = float(access_token_ttl)
+            self._refresh_ttl = float(refresh_token_ttl)
+            self._grace = float(rotation_grace)
+            self._code_ttl = float(code_ttl)
+            self._next_sweep = 0.0
+
+    def connected_apps(self, realm_id: str) -> list[App]:
+        """Apps holding a grant for the company that nobody revoked (webhook subscribers)."""
+        ids = {
+            record.grant.client_id
+            for record in list(self._grants.values())
+            if record.grant.realm_id == realm_id and record.revoked_at is None
+        }
+        return [app for client_id, app in self._apps.items() if client_id in ids]
+
+    def expire_access_tokens(self, realm_id: str) -> int:
+        """Expire every live access token for the company now (fault injection)."""
+        now = self._clock.timestamp()
+        expired = 0
+        with self._lock:
+            grants = {g for g, r in self._grants.items() if r.grant.realm_id == realm_id}
+            for record in self._access.values():
+                if record.grant_id in grants and record.expires_at > now:
+                    record.expires_at = now
+                    expired += 1
+        return expired
+
+    def revoke_company(self, realm_id: str) -> int:
+        """Revoke every grant for the company, as when the user disconnects the app in QBO."""
+        now = self._clock.timestamp()
+        revoked = 0
+        with self._lock:
+            for record in self._grants.values():
+                if record.grant.realm_id == realm_id and record.revoked_at is None:
+                    record.revoked_at = now
+                    revoked += 1
+        return revoked
 
     def app(self, client_id: str) -> App | None:
         return self._apps.get(client_id)
@@ -553,6 +619,7 @@ class OAuthServer:
                         "redirect_uris": list(a.redirect_uris),
                         "webhook_url": a.webhook_url,
                         "verifier_token": a.verifier_token,
+                        "webhook_format": a.webhook_format,
                     }
                     for a in self._apps.values()
                 ],
@@ -617,6 +684,7 @@ class OAuthServer:
                     tuple(str(u) for u in a["redirect_uris"]),
                     a.get("webhook_url"),
                     a.get("verifier_token"),
+                    a.get("webhook_format", "classic"),
                 )
                 for a in state["apps"]
             }

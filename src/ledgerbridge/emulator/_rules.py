@@ -29,6 +29,8 @@ class Context:
     editor: str = API_USER
     #: (entity, id) -> the object as it was before this write changed it as a side effect
     changed: dict[tuple[str, str], Obj] = field(default_factory=dict)
+    #: what this write did, as (entity, id, operation) with Intuit's webhook operation names
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
 
     def changing(self, entity: str, obj: Obj) -> Obj:
         """Note that a side effect is about to change ``obj``; returns it for chaining.
@@ -44,6 +46,7 @@ class Context:
             obj = self.company.get(entity, object_id)
             if obj is not None and obj != before:
                 touch(self, obj)
+                self.changes.append((entity, object_id, "Update"))
         self.changed.clear()
 
     def now(self) -> str:

@@ -9,7 +9,7 @@ import json
 import secrets
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,19 +22,65 @@ from ._ledger import Ledger
 from ._oauth import OAuthServer
 from ._rules import UI_USER
 
-__all__ = ["Emulator", "EmulatorConfig", "dumps", "loads"]
+__all__ = ["Emulator", "EmulatorConfig", "Limits", "dumps", "loads"]
 
 _STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Intuit's throttles per company and app (section 5); each can be changed for tests."""
+
+    requests_per_minute: int = 500
+    requests_per_second: int = 10
+    concurrent: int = 10
+    batch_per_minute: int = 40
+    batch_max_items: int = 30
+
+
+@dataclass(frozen=True)
 class EmulatorConfig:
-    """Knobs of one emulator instance."""
+    """Knobs of one emulator instance; ``PUT /_emulator/config`` replaces them at run time."""
 
     #: skip the consent page: authorize straight away for the newest company
     auto_approve: bool = False
     #: how many requests the log keeps (oldest dropped first)
     request_log_size: int = 10_000
+    #: added to every data-API request
+    latency_ms: float = 0
+    #: added per item inside a batch request
+    batch_item_latency_ms: float = 0
+    #: every per-minute and per-second window, token lifetime and webhook delay shrinks
+    #: this many times, so an hour of QBO behaviour runs in minutes
+    time_scale: float = 1
+    limits: Limits = field(default_factory=Limits)
+    #: Intuit's shortest production aggregation window (sandbox is near real time)
+    webhook_delay_seconds: float = 60
+    #: how long a requestid's response is replayed (Intuit does not say; UNVERIFIED)
+    requestid_window_seconds: float = 86_400
+
+    def __post_init__(self) -> None:
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        if self.latency_ms < 0 or self.batch_item_latency_ms < 0:
+            raise ValueError("latency must not be negative")
+        for name in (
+            "requests_per_minute",
+            "requests_per_second",
+            "concurrent",
+            "batch_per_minute",
+            "batch_max_items",
+        ):
+            if getattr(self.limits, name) < 1:
+                raise ValueError(f"limits.{name} must be at least 1")
+
+    def scaled(self, seconds: float) -> float:
+        """A duration of QBO time in the emulator's (time-scaled) seconds."""
+        return seconds / self.time_scale
+
+
+#: Token lifetimes of Intuit's OAuth server (section 10.3), before time scaling.
+_ACCESS_TTL, _REFRESH_TTL, _ROTATION_GRACE, _CODE_TTL = 3600.0, 8_726_400.0, 86_400.0, 600.0
 
 
 def _encode(value: object) -> object:
@@ -72,9 +118,30 @@ class Emulator:
         self.clock = clock or Clock()
         self.auto_approve = self.config.auto_approve
         self.oauth = OAuthServer(self.clock)
+        self._scale_lifetimes()
         self._companies: dict[str, Company] = {}
         self._ledgers: dict[str, Ledger] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=self.config.request_log_size)
+
+    def configure(self, **changes: Any) -> EmulatorConfig:
+        """Replace some knobs (``limits`` may be a dict of the limits to change)."""
+        limits = changes.pop("limits", None)
+        if isinstance(limits, dict):
+            changes["limits"] = replace(self.config.limits, **limits)
+        elif limits is not None:
+            changes["limits"] = limits
+        self.config = replace(self.config, **changes)
+        self._scale_lifetimes()
+        return self.config
+
+    def _scale_lifetimes(self) -> None:
+        scaled = self.config.scaled
+        self.oauth.set_lifetimes(
+            access_token_ttl=scaled(_ACCESS_TTL),
+            refresh_token_ttl=scaled(_REFRESH_TTL),
+            rotation_grace=scaled(_ROTATION_GRACE),
+            code_ttl=scaled(_CODE_TTL),
+        )
 
     # -- companies (the OAuth consent page's CompanyDirectory) -------------------------------
     def companies(self) -> list[tuple[str, str]]:
@@ -151,6 +218,7 @@ class Emulator:
         apps = self.oauth.apps()
         # The HTTP routes hold this very server: empty it rather than replace it.
         self.oauth.import_state(OAuthServer(self.clock).export_state())
+        self._scale_lifetimes()
         for app in apps:
             self.oauth.register_app(
                 app.client_id,
