@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
-from support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Realm, Served, free_port
+from support import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REDIRECT_URI,
+    UNTHROTTLED,
+    Realm,
+    Served,
+    serve_in_thread,
+)
 
 
 @pytest.fixture
 def emulator() -> Emulator:
-    emu = Emulator(EmulatorConfig(auto_approve=True))
+    emu = Emulator(EmulatorConfig(auto_approve=True, limits=UNTHROTTLED))
     emu.oauth.register_app(CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI])
     return emu
 
@@ -35,19 +40,5 @@ def realm(emulator: Emulator) -> Iterator[Realm]:
 @pytest.fixture
 def served(emulator: Emulator) -> Iterator[Served]:
     """The emulator on a loopback port, for clients that make their own HTTP calls."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(emulator), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the emulator did not start")
-        time.sleep(0.01)
-    try:
-        yield Served(emulator, f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(create_app(emulator)) as url:
+        yield Served(emulator, url)

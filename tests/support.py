@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 from ledgerbridge.emulator import Emulator
+from ledgerbridge.emulator._config import Limits
+
+#: Limits no test reaches by accident; the throttling tests set Intuit's on purpose.
+UNTHROTTLED = Limits(
+    requests_per_minute=1_000_000,
+    requests_per_second=1_000_000,
+    concurrent=1_000,
+    batch_per_minute=1_000_000,
+)
 
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret"  # generated per test run would add nothing: the emulator is local
@@ -55,3 +70,22 @@ def free_port() -> int:
 class Served:
     emulator: Emulator
     url: str
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
+    """Serve an ASGI app on a free loopback port for the block; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -51,6 +51,19 @@ def emulator(
     demo: Annotated[
         bool, typer.Option(help="Register a demo app and company, and print how to use them.")
     ] = False,
+    latency_ms: Annotated[
+        float, typer.Option(min=0, help="Added to every API request (milliseconds).")
+    ] = 0,
+    batch_item_latency_ms: Annotated[
+        float, typer.Option(min=0, help="Added per item of a batch request (milliseconds).")
+    ] = 0,
+    time_scale: Annotated[
+        float,
+        typer.Option(
+            min=0.001,
+            help="Shrink every rate-limit window, token lifetime and webhook delay K times.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the QuickBooks Online emulator (Accounting API v3 and Intuit OAuth 2.0)."""
     import uvicorn
@@ -60,7 +73,14 @@ def emulator(
     console = Console()
     if (client_id is None) != (client_secret is None):
         raise typer.BadParameter("--client-id and --client-secret go together")
-    emu = Emulator(EmulatorConfig(auto_approve=auto_approve))
+    emu = Emulator(
+        EmulatorConfig(
+            auto_approve=auto_approve,
+            latency_ms=latency_ms,
+            batch_item_latency_ms=batch_item_latency_ms,
+            time_scale=time_scale,
+        )
+    )
     asgi = create_app(emu, state_file=state)
     base = f"http://{host}:{port}"
     if client_id is not None and client_secret is not None:

@@ -112,6 +112,8 @@ class Company:
     names: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     #: "entity:id" -> who saved the object last, quoted in Stale Object errors
     editors: dict[str, str] = field(default_factory=dict)
+    #: objects a running batch created, invisible to its later items (never persisted)
+    hidden: set[tuple[str, str]] = field(default_factory=set, repr=False)
     #: DocNumber group -> DocNumber -> (entity, id), for the duplicate check (6140)
     doc_numbers: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
@@ -122,7 +124,7 @@ class Company:
 
     # -- ids ---------------------------------------------------------------------------------
     def next_id(self, entity: str) -> str:
-        key = _TXN_SEQUENCE if entity in TRANSACTIONS else entity
+        key = _sequence_of(entity)
         value = self.counters.get(key, 0) + 1
         self.counters[key] = value
         return str(value)
@@ -131,13 +133,32 @@ class Company:
         """Record an Id given from outside (seed data) so that new Ids never collide with it."""
         if self.get(entity, object_id) is not None:
             raise ValueError(f"{entity} {object_id} already exists")
-        key = _TXN_SEQUENCE if entity in TRANSACTIONS else entity
+        key = _sequence_of(entity)
         if object_id.isdigit():
             self.counters[key] = max(self.counters.get(key, 0), int(object_id))
 
     # -- lookup ------------------------------------------------------------------------------
     def get(self, entity: str, object_id: str) -> Obj | None:
+        if self.hidden and (entity, object_id) in self.hidden:
+            return None
         return self.objects[entity].get(object_id)
+
+    def account_of_subtype(self, sub_type: str) -> Obj | None:
+        """The company's first active account of an AccountSubType (the default for a role).
+
+        Defaults go by kind, not by Id: a new company's Undeposited Funds is account 3, the
+        sandbox sample company's is account 4.
+        """
+        for account in self.objects["Account"].values():
+            if account.get("AccountSubType") == sub_type and account.get("Active", True):
+                return account
+        return None
+
+    def default_account_ref(self, sub_type: str) -> dict[str, str]:
+        account = self.account_of_subtype(sub_type)
+        if account is None:
+            raise ValueError(f"the company has no {sub_type} account")
+        return {"value": account["Id"], "name": str(account["Name"])}
 
     def find_by_name(self, namespace: str, name: str) -> tuple[str, str] | None:
         return self.names.get(namespace, {}).get(normalize_name(name))
@@ -177,7 +198,7 @@ class Company:
                 continue
             for obj in objects.values():
                 ref = (entity, obj["Id"])
-                company.index_name(namespace_of(entity), obj.get(spec.name_field), ref)
+                company.index_name(namespace_of(entity), unique_name(entity, obj), ref)
         for entity, objects in company.objects.items():
             group = DOC_NUMBER_GROUPS.get(entity)
             if group is None:
@@ -201,6 +222,29 @@ DOC_NUMBER_GROUPS = {
     "Estimate": "Estimate",
     "PurchaseOrder": "PurchaseOrder",
 }
+
+
+#: Lists whose names are unique only under one parent: their full names must differ.
+_BY_FULL_NAME = frozenset({"Account", "Class", "Department"})
+#: Customers, vendors and employees draw their Ids from one sequence in QBO (the sandbox
+#: sample company's customers are 1-29, its vendors and employees 30-57).
+_PEOPLE = frozenset({"Customer", "Vendor", "Employee"})
+
+
+def _sequence_of(entity: str) -> str:
+    if entity in TRANSACTIONS:
+        return _TXN_SEQUENCE
+    return "people" if entity in _PEOPLE else entity
+
+
+def unique_name(entity: str, obj: Obj) -> str | None:
+    """The name QBO keeps unique for ``obj``: the full name for accounts, classes and
+    locations (two "Depreciation" accounts may live under different parents)."""
+    name_field = CATALOG[entity].name_field
+    value = obj.get(name_field) if name_field else None
+    if entity in _BY_FULL_NAME:
+        value = obj.get("FullyQualifiedName") or value
+    return str(value) if value else None
 
 
 def normalize_name(name: str) -> str:

@@ -18,6 +18,8 @@ __all__ = [
     "amount_mismatch",
     "application_authorization_failed",
     "auth_failed",
+    "batch_too_large",
+    "books_closed",
     "business_validation",
     "duplicate_doc_number",
     "duplicate_name",
@@ -30,7 +32,9 @@ __all__ = [
     "required_param",
     "stale_object",
     "string_length",
+    "subscription_ended",
     "system_error",
+    "throttled",
     "unsupported_operation",
     "unsupported_property",
 ]
@@ -273,4 +277,59 @@ def invalid_characters(element: str, character: str) -> FaultError:
         "String length is either shorter or longer than supported by specification",
         f"String contains a character that is not supported: {shown} is not allowed in {element}",
         element,
+    )
+
+
+def throttled(retry_after: int | None = None) -> FaultError:
+    """Code 3001 on HTTP 429: a request over the company's limits (recorded text, two spaces).
+
+    QBO itself sends no Retry-After (UNVERIFIED either way); the emulator adds one, scaled
+    with its time, so that clients can wait exactly as long as the window needs.
+    """
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return FaultError(
+        429,
+        [
+            ErrorItem(
+                "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                "The request limit was reached.  Try again later",
+                "3001",
+            )
+        ],
+        type="SERVICE",
+        headers=headers,
+    )
+
+
+def subscription_ended() -> FaultError:
+    """Code 6190: the company's subscription ended or lapsed (section 6)."""
+    return _validation(
+        "6190",
+        "Invalid Company Status",
+        "Subscription period has ended or been canceled, or there was a billing problem : You "
+        "can't add data to QuickBooks Online Plus because your trial or subscription period "
+        "ended, you canceled your subscription, or there was a billing problem. To resume "
+        "adding data, please update your subscription.",
+    )
+
+
+def books_closed(closing_date: str | None = None) -> FaultError:
+    """Code 6210: the transaction date falls in a closed accounting period."""
+    when = f" on {closing_date}" if closing_date else ""
+    return _validation(
+        "6210",
+        "Account Period Closed",
+        f"The account period has closed and the books are locked{when}. You can't add, change "
+        "or delete transactions dated on or before the closing date.",
+        "TxnDate",
+    )
+
+
+def batch_too_large(maximum: int, supplied: int) -> FaultError:
+    """More items than a batch may hold (server text UNVERIFIED; the .NET SDK's wording)."""
+    return _validation(
+        "1040",
+        "Batch size exceeds allowed limit",
+        f"Number of Items in Batch Request exceeded the permissible limit of {maximum} items. "
+        f"Supplied: {supplied}",
     )

@@ -10,11 +10,11 @@ header on every response (section 2.2: the official SDKs read ``intuit_tid``, so
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gzip
 import hashlib
 import logging
-import secrets
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -28,12 +28,15 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from . import _faults
 from ._admin import admin_routes
+from ._batch import run_batch
 from ._catalog import CATALOG, canonical_entity
+from ._cdc import change_data_capture
 from ._clock import format_time
 from ._ledger import Ledger
+from ._middleware import FaultMiddleware, IntuitHeaders
 from ._oauth import oauth_routes
 from ._service import Emulator, EmulatorConfig, loads
-from ._wire import fault_response, json_response
+from ._wire import JSON, fault_response, json_response
 
 __all__ = ["create_app"]
 
@@ -47,56 +50,8 @@ _log = logging.getLogger("ledgerbridge.emulator")
 
 #: QBO's minor version; anything lower is served as 75 since 2025-08-01 (section 1.3).
 MINOR_VERSION = 75
-
-
-class IntuitHeaders:
-    """ASGI middleware: an ``intuit_tid`` on every response, and the request log."""
-
-    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
-        self.app = app
-        self.emulator = emulator
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        tid = f"1-{secrets.token_hex(4)}-{secrets.token_hex(12)}"
-        scope["intuit_tid"] = tid
-        status = 500
-
-        async def send_with_tid(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"intuit_tid", tid.encode()))
-                headers.append((b"intuit-tid", tid.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_tid)
-        finally:
-            path: str = scope["path"]
-            if not path.startswith("/_emulator"):
-                self.emulator.log_request(
-                    {
-                        "method": scope["method"],
-                        "path": path,
-                        "query": scope.get("query_string", b"").decode("latin-1"),
-                        "status": status,
-                        "intuit_tid": tid,
-                        "realm_id": _realm_of(path),
-                        "time": format_time(self.emulator.clock.now()),
-                    }
-                )
-
-
-def _realm_of(path: str) -> str | None:
-    parts = path.split("/")
-    if len(parts) > 3 and parts[1] == "v3" and parts[2] == "company":
-        return parts[3]
-    return None
+#: how often a retry waiting for the first request with its requestid looks again (seconds)
+_RUNNING_POLL = 0.01
 
 
 async def _body(request: Request) -> bytes:
@@ -143,10 +98,56 @@ class DataAPI:
     async def handle(self, request: Request) -> Response:
         emulator = self.emulator
         realm_id: str = request.path_params["realm_id"]
+        head = request.path_params["rest"].strip("/").split("/", 1)[0].lower()
         try:
-            emulator.oauth.authenticate(_bearer(request), realm_id)
+            grant = emulator.oauth.authenticate(_bearer(request), realm_id)
             ledger = emulator.ledger(realm_id)
-            document = await self._dispatch(request, ledger)
+            key = (realm_id, grant.client_id)
+            emulator.throttle.admit(key, batch=head == "batch")
+        except _faults.FaultError as fault:
+            return fault_response(emulator, fault)
+        try:
+            return await self._serve(request, ledger, head)
+        finally:
+            emulator.throttle.release(key)
+
+    async def _serve(self, request: Request, ledger: Ledger, head: str) -> Response:
+        """One admitted request, replayed when its requestid was seen (section 1.4)."""
+        emulator = self.emulator
+        realm_id = ledger.company.realm_id
+        params = dict(parse_qsl(request.url.query, keep_blank_values=True))
+        request_id = params.get("requestid") if request.method == "POST" else None
+        if head == "query":
+            request_id = None  # a query writes nothing: there is nothing to protect
+        if request_id is None:
+            return await self._answer(request, ledger, params)
+        ids = emulator.request_ids
+        try:
+            ids.check(request_id)
+        except _faults.FaultError as fault:
+            return fault_response(emulator, fault)
+        # A client that timed out on a slow write retries with the same id while the first
+        # request is still running: it must get that request's answer, not write a second time.
+        # Polled rather than awaited on an event, which would tie it to one event loop.
+        while ids.running(realm_id, request_id):
+            await asyncio.sleep(_RUNNING_POLL)
+        stored = ids.get(realm_id, request_id)
+        if stored is not None:
+            await _pause(emulator.config.latency_ms)
+            return Response(stored.body, stored.status, media_type=JSON)
+        ids.start(realm_id, request_id)
+        try:
+            response = await self._answer(request, ledger, params)
+            ids.put(realm_id, request_id, response.status_code, bytes(response.body))
+        finally:
+            ids.finish(realm_id, request_id)
+        return response
+
+    async def _answer(self, request: Request, ledger: Ledger, params: dict[str, str]) -> Response:
+        """The response to one request: its document, or the Fault it raised."""
+        emulator = self.emulator
+        try:
+            document = await self._dispatch(request, ledger, params)
         except _faults.FaultError as fault:
             return fault_response(emulator, fault)
         except Exception:
@@ -156,12 +157,27 @@ class DataAPI:
         document["time"] = format_time(emulator.clock.now())
         return json_response(document)
 
-    async def _dispatch(self, request: Request, ledger: Ledger) -> dict[str, Any]:
+    async def _dispatch(
+        self, request: Request, ledger: Ledger, params: dict[str, str]
+    ) -> dict[str, Any]:
+        config = self.emulator.config
         rest: str = request.path_params["rest"]
         segments = [s for s in rest.split("/") if s]
-        params = dict(parse_qsl(request.url.query, keep_blank_values=True))
         method = request.method
         head = segments[0].lower() if segments else ""
+        if head == "batch" and len(segments) == 1 and method == "POST":
+            body = _json_body(await _body(request), request.headers.get("content-type", ""))
+            items = body.get("BatchItemRequest") if isinstance(body, dict) else None
+            count = len(items) if isinstance(items, list) else 0
+            await _pause(config.latency_ms + count * config.batch_item_latency_ms)
+            return run_batch(ledger, body, max_items=config.limits.batch_max_items)
+        await _pause(config.latency_ms)
+        if head == "cdc" and len(segments) == 1 and method == "GET":
+            return {
+                "CDCResponse": change_data_capture(
+                    ledger, params.get("entities", ""), params.get("changedSince", "")
+                )
+            }
         if head == "query" and len(segments) == 1:
             if method == "GET":
                 text = params.get("query", "")
@@ -195,6 +211,12 @@ class DataAPI:
         if operation not in ("", "update", "create"):
             raise _unsupported_path(request, rest)
         return {entity: ledger.save(entity, body, include=include)}
+
+
+async def _pause(milliseconds: float) -> None:
+    """The configured latency: the event loop keeps serving other requests meanwhile."""
+    if milliseconds > 0:
+        await asyncio.sleep(milliseconds / 1000)
 
 
 def _include(params: dict[str, str]) -> frozenset[str]:
@@ -266,10 +288,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await emulator.webhooks.aclose()
         if state_file is not None:
             emulator.save(state_file)
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.emulator = emulator
+    # The last added is the outermost: every answer, injected faults included, gets its
+    # intuit_tid and a line in the request log.
+    app.add_middleware(FaultMiddleware, emulator=emulator)
     app.add_middleware(IntuitHeaders, emulator=emulator)
     return app

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _faults
-from ._catalog import CATALOG, NAME_LISTS, EntitySpec
+from ._catalog import CATALOG, NAME_LISTS, REFERENCE_TARGETS, TRANSACTIONS, EntitySpec
 from ._clock import Clock
 from ._company import Company, Obj
 from ._inventory import InventoryAdjustmentRules
@@ -23,7 +23,7 @@ from ._payload import read_body
 from ._payments import PaymentRules
 from ._purchases import PurchaseRules
 from ._query import count_query, parse_query, run_query
-from ._rules import API_USER, Context, Rules, fill_refs
+from ._rules import API_USER, UI_USER, Context, Rules, fill_refs
 from ._sales import SalesRules
 
 __all__ = ["Change", "Ledger"]
@@ -114,6 +114,7 @@ class Ledger:
         fill_refs(ctx, entity, data)
         rules = RULES.get(entity, _PLAIN)
         rules.prepare(ctx, entity, data, None)
+        self._check_books(entity, data)
         now = ctx.now()
         obj: Obj = {
             "domain": "QBO",
@@ -156,6 +157,7 @@ class Ledger:
         fill_refs(ctx, entity, merged)
         rules = RULES.get(entity, _PLAIN)
         rules.prepare(ctx, entity, merged, old)
+        self._check_books(entity, old, merged)
         obj: Obj = {
             "domain": "QBO",
             "sparse": False,
@@ -185,6 +187,7 @@ class Ledger:
         old = self._current(spec, _id_and_token(body))
         ctx = self._context(frozenset(), API_USER)
         rules = RULES.get(entity, _PLAIN)
+        self._check_books(entity, old)
         rules.before_delete(ctx, entity, old)
         rules.apply(ctx, entity, old, -1)
         del self.company.objects[entity][old["Id"]]
@@ -199,6 +202,7 @@ class Ledger:
         old = self._current(spec, _id_and_token(body))
         ctx = self._context(frozenset(), editor)
         rules = RULES.get(entity, _PLAIN)
+        self._check_books(entity, old)
         obj = copy.deepcopy(old)
         rules.void(ctx, entity, obj)
         obj["SyncToken"] = str(int(old["SyncToken"]) + 1)
@@ -209,17 +213,68 @@ class Ledger:
         self._finish(ctx, entity, obj["Id"], "Void")
         return obj
 
-    def _finish(self, ctx: Context, entity: str, object_id: str, operation: str) -> None:
+    def _check_books(self, entity: str, *versions: Obj) -> None:
+        """Transactions dated on or before the closing date can't change (6210).
+
+        A person closes the books in QBO by setting ``BookCloseDate`` in the accounting
+        preferences (``POST /_emulator/ui-edit`` on Preferences).
+        """
+        if entity not in TRANSACTIONS:
+            return
+        prefs = self.company.get("Preferences", "1") or {}
+        closing = (prefs.get("AccountingInfoPrefs") or {}).get("BookCloseDate")
+        if not closing:
+            return
+        for version in versions:
+            if str(version.get("TxnDate", "9999-12-31")) <= str(closing):
+                raise _faults.books_closed(str(closing))
+
+    def _finish(
+        self,
+        ctx: Context,
+        entity: str,
+        object_id: str,
+        operation: str,
+        deleted_id: str | None = None,
+    ) -> None:
         """Bump what side effects changed, then announce every change of this write."""
-        ctx.changes.insert(0, (entity, object_id, operation))
         ctx.settle()
         if self.on_change is None:
             return
         now = ctx.now()
+        realm_id = self.company.realm_id
+        self.on_change(Change(realm_id, entity, object_id, operation, now, deleted_id))
         for changed_entity, changed_id, changed_op in ctx.changes:
-            self.on_change(
-                Change(self.company.realm_id, changed_entity, changed_id, changed_op, now)
-            )
+            self.on_change(Change(realm_id, changed_entity, changed_id, changed_op, now))
+
+    def merge(self, entity: str, from_id: str, to_id: str, *, editor: str = UI_USER) -> Obj:
+        """A merge made in the QBO UI: ``from_id``'s transactions move to ``to_id``, which
+        stays, and ``from_id`` is gone (webhooks announce a Merge with its ``deletedId``)."""
+        if entity not in _MERGEABLE:
+            raise _unsupported(entity, "Merge")
+        if from_id == to_id:
+            raise _faults.business_validation("A record cannot be merged into itself.")
+        source, target = self.read(entity, from_id), self.read(entity, to_id)
+        ctx = self._context(frozenset(), editor)
+        names = {ref for ref, kind in REFERENCE_TARGETS.items() if kind == entity}
+        target_ref = {"value": to_id}
+        name = target.get("FullyQualifiedName") or target.get(CATALOG[entity].name_field or "")
+        if name:
+            target_ref["name"] = str(name)
+        for txn_entity in sorted(TRANSACTIONS):
+            rules = RULES.get(txn_entity, _PLAIN)
+            for obj in list(self.company.objects[txn_entity].values()):
+                if not _refers(obj, names, from_id):
+                    continue
+                ctx.changing(txn_entity, obj)
+                rules.apply(ctx, txn_entity, obj, -1)
+                _repoint(obj, names, from_id, target_ref)
+                rules.apply(ctx, txn_entity, obj, 1)
+        RULES.get(entity, _PLAIN).apply(ctx, entity, source, -1)
+        del self.company.objects[entity][from_id]
+        self.company.deleted[entity][from_id] = ctx.now()
+        self._finish(ctx, entity, to_id, "Merge", deleted_id=from_id)
+        return target
 
     def _store(self, entity: str, obj: Obj, editor: str) -> None:
         self.company.objects[entity][obj["Id"]] = obj
@@ -269,6 +324,34 @@ class Ledger:
             "startPosition": query.start_position,
             "maxResults": len(found),
         }
+
+
+#: Name lists QBO can merge in its UI.
+_MERGEABLE = frozenset({"Customer", "Vendor", "Employee", "Item", "Account"})
+
+
+def _refers(value: Any, names: set[str], object_id: str) -> bool:
+    if isinstance(value, dict):
+        return any(
+            (key in names and isinstance(item, dict) and str(item.get("value")) == object_id)
+            or _refers(item, names, object_id)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_refers(item, names, object_id) for item in value)
+    return False
+
+
+def _repoint(value: Any, names: set[str], object_id: str, target: dict[str, str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in names and isinstance(item, dict) and str(item.get("value")) == object_id:
+                value[key] = dict(target)
+            else:
+                _repoint(item, names, object_id, target)
+    elif isinstance(value, list):
+        for item in value:
+            _repoint(item, names, object_id, target)
 
 
 def _check_id(object_id: str) -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from . import _faults
 from ._catalog import CATALOG
-from ._company import ACCOUNT_TYPE_OF_SUBTYPE, CLASSIFICATION, Obj, namespace_of
+from ._company import ACCOUNT_TYPE_OF_SUBTYPE, CLASSIFICATION, Obj, namespace_of, unique_name
 from ._rules import Context, Rules, decimal_of, ref_id
 
 __all__ = ["NameListRules"]
@@ -129,16 +129,14 @@ class NameListRules(Rules):
             new[name_field] = base
 
     def apply(self, ctx: Context, entity: str, obj: Obj, sign: int) -> None:
-        spec = CATALOG[entity]
-        assert spec.name_field is not None
         namespace = namespace_of(entity)
         if sign > 0:
-            ctx.company.index_name(namespace, obj.get(spec.name_field), (entity, obj["Id"]))
+            ctx.company.index_name(namespace, unique_name(entity, obj), (entity, obj["Id"]))
             # A record still at SyncToken "0" was just created: it has no sub-records yet.
             if entity in _SUB_FLAG and obj["SyncToken"] != "0":
                 _rename_children(ctx, entity, obj)
         else:
-            ctx.company.unindex_name(namespace, obj.get(spec.name_field))
+            ctx.company.unindex_name(namespace, unique_name(entity, obj))
 
 
 def _person_name(entity: str, new: Obj) -> None:
@@ -153,9 +151,7 @@ def _person_name(entity: str, new: Obj) -> None:
 
 
 def _unique(ctx: Context, entity: str, new: Obj) -> None:
-    spec = CATALOG[entity]
-    assert spec.name_field is not None
-    taken = ctx.company.find_by_name(namespace_of(entity), str(new[spec.name_field]))
+    taken = ctx.company.find_by_name(namespace_of(entity), unique_name(entity, new) or "")
     if taken is not None and taken != (entity, new.get("Id")):
         kind = _DUPLICATE_KIND.get(entity, "customer, vendor or employee")
         raise _faults.duplicate_name(kind)
@@ -213,7 +209,11 @@ def _rename_children(ctx: Context, entity: str, parent: Obj) -> None:
         if child["FullyQualifiedName"] == fqn and child["ParentRef"].get("name") == prefix:
             continue
         ctx.changing(entity, child)
+        ctx.company.unindex_name(namespace_of(entity), unique_name(entity, child))
         child["FullyQualifiedName"] = fqn
+        ctx.company.index_name(
+            namespace_of(entity), unique_name(entity, child), (entity, child["Id"])
+        )
         child["ParentRef"] = {**child["ParentRef"], "name": prefix}
         if "Level" in child:
             child["Level"] = level

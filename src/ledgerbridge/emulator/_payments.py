@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import _faults
-from ._company import UNDEPOSITED_FUNDS_ID, Obj
+from ._company import Obj
 from ._lines import adjust_balance
 from ._payload import money, to_decimal
 from ._rules import Context, Rules, ref_id
@@ -76,9 +76,8 @@ class PaymentRules(Rules):
         new["UnappliedAmt"] = money(total - applied)
         new.setdefault("TxnDate", ctx.today())
         new.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
-        new.setdefault(
-            "DepositToAccountRef", {"value": UNDEPOSITED_FUNDS_ID, "name": "Undeposited Funds"}
-        )
+        if "DepositToAccountRef" not in new:
+            new["DepositToAccountRef"] = ctx.company.default_account_ref("UndepositedFunds")
         new.setdefault("ProcessPayment", False)
 
     def apply(self, ctx: Context, entity: str, obj: Obj, sign: int) -> None:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from . import _faults
-from ._company import AP_ACCOUNT_ID, DOC_NUMBER_GROUPS, Obj
+from ._company import DOC_NUMBER_GROUPS, Obj
 from ._lines import (
     adjust_balance,
     check_doc_number,
@@ -57,7 +57,8 @@ class PurchaseRules(Rules):
         new.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
         # The account type is not checked: python-quickbooks' own tests create purchase orders
         # against live QBO with the company's first account, whatever its type.
-        new.setdefault("APAccountRef", {"value": AP_ACCOUNT_ID, "name": "Accounts Payable (A/P)"})
+        if "APAccountRef" not in new:
+            new["APAccountRef"] = ctx.company.default_account_ref("AccountsPayable")
         if entity == "PurchaseOrder":
             check_doc_number(ctx, DOC_NUMBER_GROUPS[entity], entity, new, auto=True)
             new["LinkedTxn"] = [

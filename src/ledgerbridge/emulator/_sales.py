@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from . import _faults
-from ._company import DEFAULT_TERMS_ID, DOC_NUMBER_GROUPS, UNDEPOSITED_FUNDS_ID, Obj
+from ._company import DEFAULT_TERMS_ID, DOC_NUMBER_GROUPS, Obj
 from ._lines import (
     adjust_balance,
     check_doc_number,
@@ -50,9 +50,11 @@ class SalesRules(Rules):
             raise _faults.required_param("CustomerRef")
         lines = require_lines(entity, new)
         new["Line"] = _sales_lines(ctx, entity, lines, old)
-        # The server's SubTotal line (the last one) sums the item and group lines only:
-        # DescriptionOnly lines count 0 (section 8.4).
-        subtotal = new["Line"][-1]["Amount"]
+        # The server's SubTotal line sums the item and group lines only: DescriptionOnly lines
+        # count 0 (section 8.4).
+        subtotal = next(
+            line["Amount"] for line in new["Line"] if line["DetailType"] == "SubTotalLineDetail"
+        )
         discount = sum(
             (line["Amount"] for line in new["Line"] if line["DetailType"] == "DiscountLineDetail"),
             Decimal(0),
@@ -184,10 +186,15 @@ def _sales_lines(ctx: Context, entity: str, lines: list[Obj], old: Obj | None) -
     if sum(1 for line in out if line["DetailType"] == "DiscountLineDetail") > 1:
         raise _faults.business_validation("Only one discount line is allowed.", "Line")
     number_lines(out, old)
-    out.append(
-        {"Amount": money(subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
-    )
-    return out
+    # QBO answers the SubTotal line after the item lines and before the discount (a
+    # python-quickbooks integration test reads the discount as Line[2] of a one-item estimate).
+    subtotal_line = {
+        "Amount": money(subtotal),
+        "DetailType": "SubTotalLineDetail",
+        "SubTotalLineDetail": {},
+    }
+    discounts = [line for line in out if line["DetailType"] == "DiscountLineDetail"]
+    return [line for line in out if line not in discounts] + [subtotal_line, *discounts]
 
 
 def _kept_links(new: Obj, old: Obj | None) -> list[Obj]:
@@ -270,9 +277,8 @@ def _estimate(ctx: Context, new: Obj, old: Obj | None) -> None:
 
 def _receipt(ctx: Context, new: Obj, old: Obj | None) -> None:
     new["LinkedTxn"] = _kept_links(new, old)
-    new.setdefault(
-        "DepositToAccountRef", {"value": UNDEPOSITED_FUNDS_ID, "name": "Undeposited Funds"}
-    )
+    if "DepositToAccountRef" not in new:
+        new["DepositToAccountRef"] = ctx.company.default_account_ref("UndepositedFunds")
     new["Balance"] = Decimal(0)
 
 

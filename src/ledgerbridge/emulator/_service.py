@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,65 +19,18 @@ from . import _faults
 from ._catalog import CATALOG, canonical_entity
 from ._clock import Clock, format_timestamp
 from ._company import Company, Obj, seed_objects
-from ._ledger import Ledger
+from ._config import EmulatorConfig, Limits
+from ._injection import FaultInjector
+from ._ledger import Change, Ledger
+from ._limits import Throttle
 from ._oauth import OAuthServer
+from ._replay import RequestIds
 from ._rules import UI_USER
+from ._webhooks import WebhookDispatcher
 
 __all__ = ["Emulator", "EmulatorConfig", "Limits", "dumps", "loads"]
 
 _STATE_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Intuit's throttles per company and app (section 5); each can be changed for tests."""
-
-    requests_per_minute: int = 500
-    requests_per_second: int = 10
-    concurrent: int = 10
-    batch_per_minute: int = 40
-    batch_max_items: int = 30
-
-
-@dataclass(frozen=True)
-class EmulatorConfig:
-    """Knobs of one emulator instance; ``PUT /_emulator/config`` replaces them at run time."""
-
-    #: skip the consent page: authorize straight away for the newest company
-    auto_approve: bool = False
-    #: how many requests the log keeps (oldest dropped first)
-    request_log_size: int = 10_000
-    #: added to every data-API request
-    latency_ms: float = 0
-    #: added per item inside a batch request
-    batch_item_latency_ms: float = 0
-    #: every per-minute and per-second window, token lifetime and webhook delay shrinks
-    #: this many times, so an hour of QBO behaviour runs in minutes
-    time_scale: float = 1
-    limits: Limits = field(default_factory=Limits)
-    #: Intuit's shortest production aggregation window (sandbox is near real time)
-    webhook_delay_seconds: float = 60
-    #: how long a requestid's response is replayed (Intuit does not say; UNVERIFIED)
-    requestid_window_seconds: float = 86_400
-
-    def __post_init__(self) -> None:
-        if self.time_scale <= 0:
-            raise ValueError("time_scale must be positive")
-        if self.latency_ms < 0 or self.batch_item_latency_ms < 0:
-            raise ValueError("latency must not be negative")
-        for name in (
-            "requests_per_minute",
-            "requests_per_second",
-            "concurrent",
-            "batch_per_minute",
-            "batch_max_items",
-        ):
-            if getattr(self.limits, name) < 1:
-                raise ValueError(f"limits.{name} must be at least 1")
-
-    def scaled(self, seconds: float) -> float:
-        """A duration of QBO time in the emulator's (time-scaled) seconds."""
-        return seconds / self.time_scale
 
 
 #: Token lifetimes of Intuit's OAuth server (section 10.3), before time scaling.
@@ -122,6 +76,14 @@ class Emulator:
         self._companies: dict[str, Company] = {}
         self._ledgers: dict[str, Ledger] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=self.config.request_log_size)
+        self.webhooks = WebhookDispatcher(
+            subscribers=self.oauth.connected_apps,
+            delay=lambda: self.config.scaled(self.config.webhook_delay_seconds),
+            time_scale=lambda: self.config.time_scale,
+        )
+        self.faults = FaultInjector()
+        self.throttle = Throttle(lambda: self.config)
+        self.request_ids = RequestIds(lambda: self.config.requestid_window_seconds, time.monotonic)
 
     def configure(self, **changes: Any) -> EmulatorConfig:
         """Replace some knobs (``limits`` may be a dict of the limits to change)."""
@@ -147,13 +109,25 @@ class Emulator:
     def companies(self) -> list[tuple[str, str]]:
         return [(realm_id, company.name) for realm_id, company in self._companies.items()]
 
-    def create_company(self, name: str | None = None) -> str:
-        """A new US company, seeded as QBO seeds one; returns its realm id."""
+    def create_company(self, name: str | None = None, *, sample_data: bool = False) -> str:
+        """A new US company, seeded as QBO seeds one; returns its realm id.
+
+        With ``sample_data`` it is the sample company of every Intuit developer sandbox
+        (Craig's Design and Landscaping Services) instead, with its recorded names and Ids.
+        """
         realm_id = self._new_realm_id()
-        company = Company(realm_id, name or f"Sandbox Company US {len(self._companies) + 1}")
-        ledger = Ledger(company, self.clock)
+        default = "Craig's Design and Landscaping Services" if sample_data else None
+        company = Company(
+            realm_id, name or default or f"Sandbox Company US {len(self._companies) + 1}"
+        )
+        ledger = Ledger(company, self.clock, self._changed)
         self._companies[realm_id] = company
         self._ledgers[realm_id] = ledger
+        if sample_data:
+            from ._sample import seed_sample_company  # a large table, loaded when asked for
+
+            seed_sample_company(ledger)
+            return realm_id
         for entity, body in seed_objects():
             ledger.create(entity, body)
         now = format_timestamp(self.clock.now())
@@ -175,6 +149,10 @@ class Emulator:
         company.objects["CompanyInfo"]["1"] = _company_info(company, self.clock, meta)
         company.objects["Preferences"]["1"] = _preferences(company.name, meta)
         return realm_id
+
+    def _changed(self, change: Change) -> None:
+        """Every change any company's ledger makes: what webhooks announce."""
+        self.webhooks.record(change)
 
     def _new_realm_id(self) -> str:
         while True:
@@ -230,6 +208,9 @@ class Emulator:
         self._companies.clear()
         self._ledgers.clear()
         self.requests.clear()
+        self.faults.clear()
+        self.throttle.reset()
+        self.request_ids.reset()
 
     def export_state(self) -> dict[str, Any]:
         return {
@@ -246,7 +227,7 @@ class Emulator:
         for data in state["companies"]:
             company = Company.from_state(data)
             self._companies[company.realm_id] = company
-            self._ledgers[company.realm_id] = Ledger(company, self.clock)
+            self._ledgers[company.realm_id] = Ledger(company, self.clock, self._changed)
         self.oauth.import_state(state["oauth"])
 
     def save(self, path: Path) -> None:

@@ -43,6 +43,8 @@ def test_register_app(anonymous: TestClient) -> None:
     assert admin(anonymous, "apps", APP) == {
         "client_id": APP["client_id"],
         "redirect_uris": APP["redirect_uris"],
+        "webhook_url": None,
+        "webhook_format": "classic",
     }
     listed = {app["client_id"] for app in admin(anonymous, "apps")["apps"]}
     assert APP["client_id"] in listed

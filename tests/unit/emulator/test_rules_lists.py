@@ -537,3 +537,28 @@ def test_customer_with_open_balance_cannot_be_deactivated(
     fault = fault_of(sparse(realm, "Customer", current, Active=False))
     assert fault[:3] == (400, "6000", BUSINESS)
     assert "non-zero balance" in fault.detail
+
+
+def test_account_names_repeat_under_different_parents(realm: Realm) -> None:
+    """Account names need only be unique under one parent: the full name must differ."""
+    parents = [
+        realm.create("Account", {"Name": name, "AccountType": "Expense"})
+        for name in ("Vehicle", "Equipment")
+    ]
+    for parent in parents:
+        child = realm.create(
+            "Account",
+            {"Name": "Depreciation", "AccountType": "Expense", "ParentRef": ref(parent["Id"])},
+        )
+        assert child["FullyQualifiedName"] == f"{parent['Name']}:Depreciation"
+    again = {"Name": "Depreciation", "AccountType": "Expense", "ParentRef": ref(parents[0]["Id"])}
+    assert fault_of(realm.post("account", again))[:2] == (400, "6240")
+
+
+def test_people_share_one_id_sequence(realm: Realm) -> None:
+    """Customers, vendors and employees draw Ids from one sequence, as in QBO."""
+    ids = [
+        int(realm.create(entity, person(entity, f"Seq {entity}"))["Id"])
+        for entity in ("Customer", "Vendor", "Employee")
+    ]
+    assert ids == [ids[0], ids[0] + 1, ids[0] + 2]

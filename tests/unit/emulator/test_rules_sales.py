@@ -115,6 +115,15 @@ def test_percent_discount(realm: Realm, acme: Obj) -> None:
     assert amounts(created, "TotalAmt", "Balance") == (108, 108)
 
 
+def test_subtotal_line_comes_before_the_discount(realm: Realm, acme: Obj) -> None:
+    """Lines come back as items, SubTotal, discount: QBO's order, which SDK tests index."""
+    discount = {"Amount": 5, "DetailType": "DiscountLineDetail", "DiscountLineDetail": {}}
+    created = invoice(realm, acme["Id"], discount, sales_line(40))
+    kinds = [line["DetailType"] for line in created["Line"]]
+    assert kinds == ["SalesItemLineDetail", "SubTotalLineDetail", "DiscountLineDetail"]
+    assert amounts(created, "TotalAmt") == (35,)
+
+
 def test_amount_discount(realm: Realm, acme: Obj) -> None:
     """A DiscountLineDetail with an Amount takes that amount off the total."""
     discount = {"Amount": 15, "DetailType": "DiscountLineDetail", "DiscountLineDetail": {}}
