@@ -57,7 +57,7 @@ def _number(name: str, value: object) -> int | float:
 
     ``loads`` reads every JSON decimal as a ``Decimal`` (money must not be a float), but the
     windows, sleeps and token lifetimes compute with floats, and a float and a Decimal do not
-    mix: ``time_scale: 2.5`` used to leave the emulator answering every request with a 500.
+    mix: left a Decimal, ``time_scale: 2.5`` would make every data-API request fail.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise AdminError(f"{name} must be a number")

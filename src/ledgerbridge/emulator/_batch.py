@@ -1,9 +1,9 @@
 """Batch: up to 30 operations in one request, answered item by item (section 1.7).
 
 Items run in order, each independently: a failing item is a ``Fault`` inside the HTTP 200
-answer and the others still run. As Intuit documents (B-batch2017), an item cannot use an
-object created by an earlier item of the same batch: those objects stay invisible to the rest
-of the batch, so a reference to one fails as a reference to a missing object would.
+answer and the others still run. As Intuit documents (B-batch2017), an item cannot reference
+an object created by an earlier item of the same batch: such a reference fails as one to a
+missing object would (a Query item, which references nothing, does see them).
 """
 
 from __future__ import annotations

@@ -116,7 +116,9 @@ class DataAPI:
         emulator = self.emulator
         realm_id = ledger.company.realm_id
         params = dict(parse_qsl(request.url.query, keep_blank_values=True))
-        request_id = params.get("requestid") if request.method == "POST" else None
+        # An empty ``requestid=`` is no id: kept as one, it would replay its first answer to
+        # every later write that also sends it empty.
+        request_id = (params.get("requestid") or None) if request.method == "POST" else None
         if head == "query":
             request_id = None  # a query writes nothing: there is nothing to protect
         if request_id is None:

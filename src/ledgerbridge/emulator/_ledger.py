@@ -303,7 +303,7 @@ class Ledger:
         if obj is None:
             if object_id in self.company.deleted[entity]:
                 raise _faults.object_not_found("Another user has deleted this transaction.")
-            raise _faults.object_not_found(element="Id")
+            raise _faults.object_not_found()
         return obj
 
     def query(self, text: str) -> dict[str, Any]:
