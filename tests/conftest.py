@@ -19,6 +19,12 @@ from support import (
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (anyio's pytest plugin)."""
+    return "asyncio"
+
+
+@pytest.fixture
 def emulator() -> Emulator:
     emu = Emulator(EmulatorConfig(auto_approve=True, limits=UNTHROTTLED))
     emu.oauth.register_app(CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI])

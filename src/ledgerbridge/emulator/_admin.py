@@ -44,6 +44,7 @@ _CONFIG_FIELDS = (
     "time_scale",
     "limits",
     "webhook_delay_seconds",
+    "refresh_token_grace_seconds",
     "requestid_window_seconds",
 )
 

@@ -36,6 +36,9 @@ class EmulatorConfig:
     limits: Limits = field(default_factory=Limits)
     #: Intuit's shortest production aggregation window (sandbox is near real time)
     webhook_delay_seconds: float = 60
+    #: how long a superseded refresh token keeps working (Intuit: 24 hours); 0 makes every
+    #: refresh race visible, as a test of single-flight refresh wants
+    refresh_token_grace_seconds: float = 86_400
     #: how long a requestid's response is replayed (Intuit does not say; UNVERIFIED)
     requestid_window_seconds: float = 86_400
 
@@ -48,6 +51,8 @@ class EmulatorConfig:
             raise ValueError("webhook_delay_seconds must not be negative")
         if self.requestid_window_seconds < 0:
             raise ValueError("requestid_window_seconds must not be negative")
+        if self.refresh_token_grace_seconds < 0:
+            raise ValueError("refresh_token_grace_seconds must not be negative")
         for name in (
             "requests_per_minute",
             "requests_per_second",

@@ -34,24 +34,18 @@ _STATE_VERSION = 1
 
 
 #: Token lifetimes of Intuit's OAuth server (section 10.3), before time scaling.
-_ACCESS_TTL, _REFRESH_TTL, _ROTATION_GRACE, _CODE_TTL = 3600.0, 8_726_400.0, 86_400.0, 600.0
+_ACCESS_TTL, _REFRESH_TTL, _CODE_TTL = 3600.0, 8_726_400.0, 600.0
 
 
 def _encode(value: object) -> object:
     if isinstance(value, Decimal):
-        # QBO money is at most 15 significant digits, which a double holds exactly.
-        return float(value) if value != value.to_integral_value() else int(value)
+        # Always with a fraction, as QBO writes amounts ("100.00"), so that a client (and
+        # load()) parsing decimals as Decimal gets a Decimal back, never an int. QBO keeps at
+        # most 15 significant digits, which a double holds exactly.
+        return float(value)
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
-def _encode_state(value: object) -> object:
-    if isinstance(value, Decimal):
-        # Always with a fraction ("100.0"), so that load() reads every amount back as a
-        # Decimal: a whole amount written as an int would come back as an int.
-        return float(value)
-    return _encode(value)
 
 
 def dumps(document: object) -> bytes:
@@ -101,7 +95,7 @@ class Emulator:
         self.oauth.set_lifetimes(
             access_token_ttl=scaled(_ACCESS_TTL),
             refresh_token_ttl=scaled(_REFRESH_TTL),
-            rotation_grace=scaled(_ROTATION_GRACE),
+            rotation_grace=scaled(self.config.refresh_token_grace_seconds),
             code_ttl=scaled(_CODE_TTL),
         )
 
@@ -233,7 +227,7 @@ class Emulator:
     def save(self, path: Path) -> None:
         """Write the state atomically (a crash mid-write keeps the previous file)."""
         tmp = path.with_name(path.name + ".tmp")
-        state = json.dumps(self.export_state(), default=_encode_state, ensure_ascii=False)
+        state = json.dumps(self.export_state(), default=_encode, ensure_ascii=False)
         tmp.write_bytes(state.encode())
         tmp.replace(path)
 

@@ -42,6 +42,7 @@ def test_get_config(anonymous: TestClient) -> None:
             "batch_max_items": 30,
         },
         "webhook_delay_seconds": 60,
+        "refresh_token_grace_seconds": 86_400,
         "requestid_window_seconds": 86_400,
     }
 
@@ -145,3 +146,10 @@ def test_time_scale_shrinks_token_lifetime(
     issued = tokens(anonymous, realm)
     assert issued["expires_in"] == lifetime
     assert issued["x_refresh_token_expires_in"] == round(8_726_400 / scale)
+
+
+def test_refresh_token_grace_can_be_removed(anonymous: TestClient) -> None:
+    """refresh_token_grace_seconds 0: a superseded refresh token stops working at once."""
+    response = anonymous.put("/_emulator/config", json={"refresh_token_grace_seconds": 0})
+    assert response.status_code == 200, response.text
+    assert current(anonymous)["refresh_token_grace_seconds"] == 0

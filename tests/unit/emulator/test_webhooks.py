@@ -44,11 +44,6 @@ PACIFIC_UTC = "2026-11-22T02:02:03.000Z"
 NOT_ANNOUNCED = ("InventoryAdjustment", "TaxCode", "CompanyInfo")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 # --------------------------------------------------------------------------------------------
 # The receiver: a Starlette app on a loopback port that checks signatures independently
 
