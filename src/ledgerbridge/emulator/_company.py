@@ -13,7 +13,7 @@ from typing import Any
 
 from ._catalog import CATALOG, TRANSACTIONS
 
-__all__ = ["Company", "Obj"]
+__all__ = ["Company", "Obj", "company_info"]
 
 Obj = dict[str, Any]
 
@@ -298,3 +298,41 @@ AR_ACCOUNT_ID = ACCOUNT_IDS["Accounts Receivable (A/R)"]
 AP_ACCOUNT_ID = ACCOUNT_IDS["Accounts Payable (A/P)"]
 UNDEPOSITED_FUNDS_ID = ACCOUNT_IDS["Undeposited Funds"]
 DEFAULT_TERMS_ID = "3"  # Net 30, the default terms on a new company's sales forms
+
+
+def company_info(
+    name: str,
+    *,
+    address: dict[str, str],
+    industry: str,
+    start_date: str,
+    phone: str | None = None,
+) -> Obj:
+    """The CompanyInfo body of a QBO Plus company (server fields are added by the caller)."""
+    info: Obj = {
+        "CompanyName": name,
+        "LegalName": name,
+        "CompanyAddr": {"Id": "1", **address},
+        "CustomerCommunicationAddr": {"Id": "1", **address},
+        "LegalAddr": {"Id": "1", **address},
+        "CompanyStartDate": start_date,
+        "FiscalYearStartMonth": "January",
+        "Country": "US",
+        "Email": {"Address": "noreply@quickbooks.com"},
+        "WebAddr": {},
+        "SupportedLanguages": "en",
+        "NameValue": [
+            {"Name": "NeoEnabled", "Value": "true"},
+            {"Name": "IndustryType", "Value": industry},
+            {"Name": "QBOIndustryType", "Value": industry},
+            {"Name": "ItemCategoriesFeature", "Value": "true"},
+            {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
+            {"Name": "SubscriptionStatus", "Value": "SUBSCRIBED"},
+            {"Name": "PayrollFeature", "Value": "false"},
+            {"Name": "AccountantFeature", "Value": "false"},
+            {"Name": "IsQbdtMigrated", "Value": "false"},
+        ],
+    }
+    if phone is not None:
+        info["PrimaryPhone"] = {"FreeFormNumber": phone}
+    return info

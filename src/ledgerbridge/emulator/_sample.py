@@ -68,7 +68,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from ._clock import format_timestamp
-from ._company import Obj
+from ._company import Obj, company_info
 from ._ledger import Ledger
 
 __all__ = ["seed_sample_company"]
@@ -1037,37 +1037,17 @@ def _write_singletons(ledger: Ledger) -> None:
 
 def _company_info(ledger: Ledger) -> Obj:
     address = {
-        "Id": "1",
         "Line1": "123 Sierra Way",
         "City": "San Pablo",
         "CountrySubDivisionCode": "CA",
         "PostalCode": "87999",
     }
-    name = ledger.company.name
-    return {
-        "CompanyName": name,
-        "LegalName": name,
-        "CompanyAddr": address,
-        "CustomerCommunicationAddr": dict(address),
-        "LegalAddr": dict(address),
-        "CompanyStartDate": ledger.clock.today().isoformat(),
-        "FiscalYearStartMonth": "January",
-        "Country": "US",
-        "Email": {"Address": "noreply@quickbooks.com"},
-        "WebAddr": {},
-        "SupportedLanguages": "en",
-        "NameValue": [
-            {"Name": "NeoEnabled", "Value": "true"},
-            {"Name": "IndustryType", "Value": "Landscaping Services"},
-            {"Name": "QBOIndustryType", "Value": "Landscaping Services"},
-            {"Name": "SubscriptionStatus", "Value": "SUBSCRIBED"},
-            {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
-            {"Name": "PayrollFeature", "Value": "false"},
-            {"Name": "AccountantFeature", "Value": "false"},
-            {"Name": "ItemCategoriesFeature", "Value": "true"},
-            {"Name": "IsQbdtMigrated", "Value": "false"},
-        ],
-    }
+    return company_info(
+        ledger.company.name,
+        address=address,
+        industry="Landscaping Services",
+        start_date=ledger.clock.today().isoformat(),
+    )
 
 
 def _message(form: str, body: str) -> Obj:

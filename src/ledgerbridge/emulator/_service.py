@@ -18,7 +18,7 @@ from typing import Any
 from . import _faults
 from ._catalog import CATALOG, canonical_entity
 from ._clock import Clock, format_timestamp
-from ._company import Company, Obj, seed_objects
+from ._company import Company, Obj, company_info, seed_objects
 from ._config import EmulatorConfig, Limits
 from ._injection import FaultInjector
 from ._ledger import Change, Ledger
@@ -236,8 +236,8 @@ class Emulator:
 
 
 def _company_info(company: Company, clock: Clock, meta: dict[str, str]) -> Obj:
+    server = {"domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0", "MetaData": meta}
     address = {
-        "Id": "1",
         "Line1": "2600 Marine Way",
         "City": "Mountain View",
         "CountrySubDivisionCode": "CA",
@@ -245,31 +245,14 @@ def _company_info(company: Company, clock: Clock, meta: dict[str, str]) -> Obj:
         "Country": "USA",
     }
     return {
-        "domain": "QBO",
-        "sparse": False,
-        "Id": "1",
-        "SyncToken": "0",
-        "MetaData": meta,
-        "CompanyName": company.name,
-        "LegalName": company.name,
-        "CompanyAddr": address,
-        "CustomerCommunicationAddr": dict(address),
-        "LegalAddr": dict(address),
-        "PrimaryPhone": {"FreeFormNumber": "(650) 944-6000"},
-        "CompanyStartDate": clock.today().isoformat(),
-        "FiscalYearStartMonth": "January",
-        "Country": "US",
-        "Email": {"Address": "noreply@quickbooks.com"},
-        "WebAddr": {},
-        "SupportedLanguages": "en",
-        "NameValue": [
-            {"Name": "NeoEnabled", "Value": "true"},
-            {"Name": "IndustryType", "Value": "Manufacturing"},
-            {"Name": "ItemCategoriesFeature", "Value": "true"},
-            {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
-            {"Name": "SubscriptionStatus", "Value": "SUBSCRIBED"},
-            {"Name": "IsQbdtMigrated", "Value": "false"},
-        ],
+        **server,
+        **company_info(
+            company.name,
+            address=address,
+            industry="Manufacturing",
+            start_date=clock.today().isoformat(),
+            phone="(650) 944-6000",
+        ),
     }
 
 
