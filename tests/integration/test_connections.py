@@ -32,6 +32,7 @@ from ledgerbridge.qbo import (
 )
 from ledgerbridge.store import (
     ConnectionDisconnectedError,
+    ConnectionRecord,
     ConnectionStore,
     Database,
     StateReplayError,
@@ -111,13 +112,21 @@ async def _consent(url: str, transport: httpx.ASGITransport) -> dict[str, str]:
 
 async def _connect(
     store: ConnectionStore, oauth: OAuthClient, transport: httpx.ASGITransport
-) -> str:
+) -> ConnectionRecord:
     flow = _flow(store, oauth, transport)
     callback = await _consent(await flow.begin(TENANT), transport)
-    record = await flow.complete(
+    return await flow.complete(
         TENANT, code=callback["code"], state=callback["state"], realm_id=callback["realmId"]
     )
-    return record.id
+
+
+def _client(
+    record: ConnectionRecord, tokens: ConnectionTokens, transport: httpx.ASGITransport
+) -> QBOClient:
+    """A QBO client for the stored connection, with quick retries."""
+    return QBOClient(
+        record.realm_id, base_url=f"{BASE}/v3", tokens=tokens, transport=transport, retry=FAST
+    )
 
 
 @pytest.mark.anyio
@@ -125,15 +134,11 @@ async def test_connect_stores_the_company_and_its_tokens(
     store: ConnectionStore, oauth: OAuthClient, transport: httpx.ASGITransport
 ) -> None:
     """Connect → consent → callback: one connection row with the company's name."""
-    connection_id = await _connect(store, oauth, transport)
-    record = store.by_id(connection_id)
-    assert record is not None
+    record = await _connect(store, oauth, transport)
+    assert store.by_id(record.id) == record
     assert record.company_name == "Precision Parts Co"
     assert record.status == "connected"
-    tokens = ConnectionTokens(store, oauth, connection_id)
-    async with QBOClient(
-        record.realm_id, base_url=f"{BASE}/v3", tokens=tokens, transport=transport
-    ) as qbo:
+    async with _client(record, ConnectionTokens(store, oauth, record.id), transport) as qbo:
         assert (await qbo.company_info())["CompanyName"] == "Precision Parts Co"
 
 
@@ -243,19 +248,11 @@ async def test_an_expired_access_token_is_refreshed_once_and_stored(
     transport: httpx.ASGITransport,
 ) -> None:
     """A 401 mid-run: one refresh, the rotated pair stored, the call succeeds."""
-    connection_id = await _connect(store, oauth, transport)
-    before = store.by_id(connection_id)
-    assert before is not None
+    before = await _connect(store, oauth, transport)
     emulator.faults.arm("access_token_expired", realm_id=before.realm_id)
-    async with QBOClient(
-        before.realm_id,
-        base_url=f"{BASE}/v3",
-        tokens=ConnectionTokens(store, oauth, connection_id),
-        transport=transport,
-        retry=FAST,
-    ) as qbo:
+    async with _client(before, ConnectionTokens(store, oauth, before.id), transport) as qbo:
         assert (await qbo.customers.create({"DisplayName": "After Refresh"}))["Id"]
-    after = store.by_id(connection_id)
+    after = store.by_id(before.id)
     assert after is not None
     assert after.access_token != before.access_token
     assert after.refresh_token != before.refresh_token
@@ -267,13 +264,11 @@ async def test_tokens_are_refreshed_before_they_expire(
     store: ConnectionStore, oauth: OAuthClient, transport: httpx.ASGITransport
 ) -> None:
     """Inside the leeway the token source refreshes before using the token."""
-    connection_id = await _connect(store, oauth, transport)
-    before = store.by_id(connection_id)
-    assert before is not None
+    before = await _connect(store, oauth, transport)
     later = before.access_expires_at - timedelta(minutes=2)
-    tokens = ConnectionTokens(store, oauth, connection_id, clock=lambda: later)
+    tokens = ConnectionTokens(store, oauth, before.id, clock=lambda: later)
     assert await tokens.access_token() != before.access_token
-    steady = ConnectionTokens(store, oauth, connection_id)
+    steady = ConnectionTokens(store, oauth, before.id)
     assert await steady.access_token() == await steady.access_token()
 
 
@@ -285,17 +280,13 @@ async def test_a_revoked_connection_is_marked_disconnected_and_work_waits(
     transport: httpx.ASGITransport,
 ) -> None:
     """Refresh token revoked mid-run: the connection is disconnected with the reason shown."""
-    connection_id = await _connect(store, oauth, transport)
-    record = store.by_id(connection_id)
-    assert record is not None
+    record = await _connect(store, oauth, transport)
     emulator.faults.arm("refresh_token_revoked", realm_id=record.realm_id)
-    tokens = ConnectionTokens(store, oauth, connection_id)
-    async with QBOClient(
-        record.realm_id, base_url=f"{BASE}/v3", tokens=tokens, transport=transport, retry=FAST
-    ) as qbo:
+    tokens = ConnectionTokens(store, oauth, record.id)
+    async with _client(record, tokens, transport) as qbo:
         with pytest.raises(ConnectionDisconnectedError):
             await qbo.customers.create({"DisplayName": "Never Written"})
-    after = store.by_id(connection_id)
+    after = store.by_id(record.id)
     assert after is not None
     assert after.status == "disconnected"
     assert after.status_reason is not None
@@ -315,13 +306,11 @@ async def test_keep_fresh_refreshes_what_expires_and_reports_the_revoked(
     transport: httpx.ASGITransport,
 ) -> None:
     """The hourly job refreshes expiring connections and marks a revoked one disconnected."""
-    connection_id = await _connect(store, oauth, transport)
-    record = store.by_id(connection_id)
-    assert record is not None
+    record = await _connect(store, oauth, transport)
     report = await keep_connections_fresh(store, lambda env: oauth, within=timedelta(hours=2))
-    assert report.refreshed == [connection_id]
+    assert report.refreshed == [record.id]
     emulator.oauth.revoke_company(record.realm_id)
     report = await keep_connections_fresh(store, lambda env: oauth, within=timedelta(hours=2))
-    assert report.disconnected == [connection_id]
+    assert report.disconnected == [record.id]
     assert report.refreshed == []
     assert datetime.now(UTC) < record.refresh_expires_at
