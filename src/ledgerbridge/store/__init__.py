@@ -6,11 +6,21 @@ and processes (:meth:`ConnectionStore.refresh`). It imports nothing of ``ledgerb
 the engine hands it a :data:`Refresher` and translates ``invalid_grant`` into
 :class:`RefreshRejected`.
 
+For the sync engine it holds the host app's records as JSON documents with a content hash
+(:class:`RecordStore`: a changed hash marks a record dirty), their links to QBO objects
+(:class:`LinkStore`: one QBO object per app record), the tenant settings in versions saved
+with optimistic concurrency (:class:`SettingsStore`), and the durable write log
+(:class:`OperationStore`: each write's ``requestid`` made once and reused on every retry).
+Records and settings stay JSON here; ``ledgerbridge.model`` validates them and the engine
+converts.
+
 Typical wiring, at an entry point::
 
     database = Database(settings.database_url)
     database.migrate()
     store = ConnectionStore(database, TokenCipher(settings.token_keys))
+    records, links = RecordStore(database), LinkStore(database)
+    tenant_settings, operations = SettingsStore(database), OperationStore(database)
 """
 
 from ._connections import ConnectionStore
@@ -20,7 +30,13 @@ from ._errors import (
     ConnectionDisconnectedError,
     ConnectionNotFoundError,
     InvalidStateError,
+    InvalidTransitionError,
+    LinkConflictError,
+    OperationNotFoundError,
+    OperationPendingError,
+    RecordNotFoundError,
     RefreshRejected,
+    SettingsConflictError,
     StateReplayError,
     StoreConfigurationError,
     StoreError,
@@ -28,14 +44,31 @@ from ._errors import (
     TenantNotFoundError,
     TokenDecryptError,
 )
+from ._intake import RecordStore
+from ._links import LinkStore
+from ._operations import OperationStore
 from ._records import (
     ConnectionRecord,
     ConnectionStatus,
     Environment,
+    JSONDocument,
+    LinkRecord,
+    LinkResult,
+    OperationAction,
+    OperationRecord,
+    OperationStatus,
+    OperationTrigger,
+    PutOutcome,
+    PutResult,
+    RecordCounts,
+    RecordInput,
     Refresher,
+    SettingsVersion,
+    StoredRecord,
     TenantRecord,
     TokenGrant,
 )
+from ._settings import SettingsStore
 
 __all__ = [
     "ConnectionDisconnectedError",
@@ -46,11 +79,34 @@ __all__ = [
     "Database",
     "Environment",
     "InvalidStateError",
+    "InvalidTransitionError",
+    "JSONDocument",
+    "LinkConflictError",
+    "LinkRecord",
+    "LinkResult",
+    "LinkStore",
+    "OperationAction",
+    "OperationNotFoundError",
+    "OperationPendingError",
+    "OperationRecord",
+    "OperationStatus",
+    "OperationStore",
+    "OperationTrigger",
+    "PutOutcome",
+    "PutResult",
+    "RecordCounts",
+    "RecordInput",
+    "RecordNotFoundError",
+    "RecordStore",
     "RefreshRejected",
     "Refresher",
+    "SettingsConflictError",
+    "SettingsStore",
+    "SettingsVersion",
     "StateReplayError",
     "StoreConfigurationError",
     "StoreError",
+    "StoredRecord",
     "TenantExistsError",
     "TenantNotFoundError",
     "TenantRecord",

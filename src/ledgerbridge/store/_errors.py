@@ -11,8 +11,14 @@
         ├── ConnectionNotFoundError      no such connection
         ├── ConnectionDisconnectedError  reconnect: the shop owner must authorize again
         ├── RefreshRejected              raised BY a refresher: QuickBooks said invalid_grant
-        └── InvalidStateError            an OAuth callback with an unknown or expired state
-            └── StateReplayError         an OAuth callback whose state was already used
+        ├── InvalidStateError            an OAuth callback with an unknown or expired state
+        │   └── StateReplayError         an OAuth callback whose state was already used
+        ├── RecordNotFoundError          no such app record
+        ├── LinkConflictError            resolve: the QBO object belongs to another app record
+        ├── SettingsConflictError        reload: someone saved the settings meanwhile
+        ├── OperationNotFoundError       no such operation (for this tenant)
+        ├── OperationPendingError        resume: the record has an unfinished operation
+        └── InvalidTransitionError       a programming error: e.g. succeeding a queued operation
 
 No message of any of them contains a token, a key or a secret: they end up in logs.
 """
@@ -25,7 +31,13 @@ __all__ = [
     "ConnectionDisconnectedError",
     "ConnectionNotFoundError",
     "InvalidStateError",
+    "InvalidTransitionError",
+    "LinkConflictError",
+    "OperationNotFoundError",
+    "OperationPendingError",
+    "RecordNotFoundError",
     "RefreshRejected",
+    "SettingsConflictError",
     "StateReplayError",
     "StoreConfigurationError",
     "StoreError",
@@ -121,3 +133,95 @@ class StateReplayError(InvalidStateError):
     """An OAuth callback carried a state that was already used (a replay or a double submit)."""
 
     user_message = "This QuickBooks authorization was already used; start Connect again."
+
+
+class RecordNotFoundError(StoreError):
+    """The tenant has no record of this type with this app id."""
+
+    user_message = "This record was never sent to ledgerbridge."
+
+
+class LinkConflictError(StoreError):
+    """A link would break the rule that one QBO object belongs to one app record.
+
+    Either the QBO object is already linked to another app record (``linked_to`` names it),
+    or :meth:`LinkStore.save` was asked to point a linked record at another QBO object,
+    which takes :meth:`LinkStore.relink`.
+    """
+
+    user_message = (
+        "This QuickBooks record is already linked to another record; unlink that one first."
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        qbo_type: str,
+        qbo_id: str,
+        linked_to: tuple[str, str] | None,
+        user_message: str | None = None,
+    ) -> None:
+        self.qbo_type = qbo_type
+        self.qbo_id = qbo_id
+        #: ``(record_type, app_id)`` of the record that holds the QBO object, if another does
+        self.linked_to = linked_to
+        super().__init__(message, user_message=user_message)
+
+
+class SettingsConflictError(StoreError):
+    """The settings were saved by someone else since the version the change was made on."""
+
+    def __init__(
+        self, tenant_id: str, *, expected_version: int | None, current_version: int | None
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+        expected = "no settings" if expected_version is None else f"version {expected_version}"
+        current = "no settings" if current_version is None else f"version {current_version}"
+        super().__init__(
+            f"the settings of tenant {tenant_id!r} were edited from {expected}, "
+            f"but they are at {current} now",
+            user_message=(
+                f"Someone saved these settings while you were editing them (you edited "
+                f"{expected}, the newest is {current}). Reload them and make your change again."
+            ),
+        )
+
+
+class OperationNotFoundError(StoreError):
+    """The tenant has no operation with this id."""
+
+    user_message = "This sync operation does not exist."
+
+
+class OperationPendingError(StoreError):
+    """The record already has an unfinished (queued or running) operation.
+
+    Resume that one (``operation_id``), with its ``requestid``, rather than writing the record
+    a second time under a new one: QBO could end up with the object twice.
+    """
+
+    user_message = "This record is already being synced; wait for that sync to finish."
+
+    def __init__(self, message: str, *, operation_id: str | None) -> None:
+        self.operation_id = operation_id
+        super().__init__(message)
+
+
+class InvalidTransitionError(StoreError):
+    """An operation was asked to move to a status its current status does not lead to."""
+
+    user_message = "ledgerbridge tried to record a sync step out of order; the log has details."
+
+    def __init__(
+        self, operation_id: str, *, current: str, target: str, allowed: tuple[str, ...]
+    ) -> None:
+        self.operation_id = operation_id
+        self.current = current
+        self.target = target
+        super().__init__(
+            f"operation {operation_id} is {current}: it cannot become {target} "
+            f"(only a {' or '.join(allowed)} operation can)"
+        )

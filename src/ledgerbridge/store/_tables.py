@@ -7,6 +7,13 @@ Every row carries its tenant, and every repository query that a tenant can reach
 it. Datetimes are timezone-aware UTC everywhere: :class:`UTCDateTime` stores them as UTC and
 hands them back aware, also on SQLite, whose ``DATETIME`` has no time zone.
 
+The sync tables (``records``, ``links``, ``tenant_settings``, ``operations``) key their rows
+by the host app's own ids: ``(tenant_id, record_type, app_id)`` is the primary key of a record
+and of its link, because every lookup the engine makes is by that triple and a surrogate key
+would only add a join. Links and operations do not carry a foreign key to ``records``: the
+engine also links things the host app never sends as records (QBO payment methods, terms,
+tax codes), and an operation must survive whatever happens to its record.
+
 The Alembic migrations in ``migrations/versions`` create exactly these tables; a test compares
 the two so that they cannot drift apart.
 """
@@ -17,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -24,19 +32,30 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ENVIRONMENTS",
+    "LINK_RESULTS",
+    "OPEN_OPERATION_STATUSES",
+    "OPERATION_ACTIONS",
+    "OPERATION_STATUSES",
+    "OPERATION_TRIGGERS",
     "STATUSES",
+    "AppRecord",
     "Base",
     "Connection",
+    "Link",
     "OAuthState",
+    "Operation",
+    "SettingsDocument",
     "Tenant",
     "UTCDateTime",
 ]
@@ -46,6 +65,27 @@ ENVIRONMENTS: Final = ("production", "sandbox", "emulator")
 #: connected: tokens work; expiring: they work, but Intuit's 5-year cap is near (reconnect
 #: soon); disconnected: QuickBooks refused the refresh token or the owner disconnected
 STATUSES: Final = ("connected", "disconnected", "expiring")
+#: the outcome of a record's last sync: ok (QBO has what was pushed), failed (fix and retry),
+#: skipped (not eligible: a setting excludes it), waiting (for something the owner must set up)
+LINK_RESULTS: Final = ("ok", "failed", "skipped", "waiting")
+#: what one operation does in QBO; checked in Python, not by the database, so that a new kind
+#: of write is one line here instead of a table rebuild on SQLite
+OPERATION_ACTIONS: Final = (
+    "create",
+    "update",
+    "void",
+    "delete",
+    "reattach",
+    "reactivate",
+    "inventory_adjust",
+)
+#: an operation's life: queued -> running -> succeeded | failed | skipped (see _operations.py)
+OPERATION_STATUSES: Final = ("queued", "running", "succeeded", "failed", "skipped")
+#: the statuses of an operation that is not finished: at most one per record (a partial
+#: unique index), so that a crash can never leave two writes of one record with two requestids
+OPEN_OPERATION_STATUSES: Final = ("queued", "running")
+#: who asked for the write
+OPERATION_TRIGGERS: Final = ("manual", "bulk", "auto", "scheduled", "inbound")
 
 #: Constraint names are fixed by convention so that the migrations and the models name them
 #: the same way on every database (Alembic needs names to alter or drop them later).
@@ -145,3 +185,130 @@ class OAuthState(Base):
     environment: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class AppRecord(Base):
+    """A record the host app handed over, as a JSON document with its content hash.
+
+    ``dirty`` means QBO may not have what the record says: set when the hash changes or the
+    record is deleted, cleared by the engine once it pushed exactly this hash.
+    """
+
+    __tablename__ = "records"
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "record_type", "app_id"),
+        # the planner's question: what is dirty, type by type, in app id order
+        Index(None, "tenant_id", "dirty", "record_type", "app_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    record_type: Mapped[str] = mapped_column(String(64))
+    app_id: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(128))
+    #: the last time the host app sent it (changed or not)
+    received_at: Mapped[datetime]
+    #: the last time its content or its deletion changed
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    dirty: Mapped[bool]
+
+
+class Link(Base):
+    """An app record's QBO object, and how its last sync went.
+
+    A record that never reached QBO (it failed, was skipped, or waits) has a row without a
+    QBO object, so that the console shows why. One QBO object belongs to one app record.
+    """
+
+    __tablename__ = "links"
+    __table_args__ = (
+        PrimaryKeyConstraint("tenant_id", "record_type", "app_id"),
+        # NULLs are distinct in a unique constraint (SQLite and PostgreSQL): many unlinked rows
+        UniqueConstraint("tenant_id", "qbo_type", "qbo_id"),
+        CheckConstraint(_one_of("last_result", LINK_RESULTS), name="last_result"),
+        CheckConstraint("(qbo_type IS NULL) = (qbo_id IS NULL)", name="qbo_object"),
+        # the console's error queue
+        Index(None, "tenant_id", "last_result"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    record_type: Mapped[str] = mapped_column(String(64))
+    app_id: Mapped[str] = mapped_column(String(255))
+    qbo_type: Mapped[str | None] = mapped_column(String(64))
+    qbo_id: Mapped[str | None] = mapped_column(String(64))
+    sync_token: Mapped[str | None] = mapped_column(String(32))
+    #: the content hash of the record as last pushed; equal to the record's -> nothing to send
+    pushed_hash: Mapped[str | None] = mapped_column(String(128))
+    last_result: Mapped[str] = mapped_column(String(16))
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    #: a sentence for the shop owner
+    last_message: Mapped[str | None] = mapped_column(Text)
+    last_intuit_tid: Mapped[str | None] = mapped_column(String(128))
+    #: something wrong that did not fail the push, e.g. QBO's TotalAmt differs from the app's
+    warning: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class SettingsDocument(Base):
+    """One version of a tenant's settings; versions are only ever added."""
+
+    __tablename__ = "tenant_settings"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "version"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    version: Mapped[int]
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    #: who saved it (a console user, ``cli``), when known
+    created_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class Operation(Base):
+    """One write to QBO, durable before it is sent: the engine's write log."""
+
+    __tablename__ = "operations"
+    __table_args__ = (
+        UniqueConstraint("request_id"),
+        CheckConstraint(_one_of("status", OPERATION_STATUSES), name="status"),
+        CheckConstraint(_one_of("trigger", OPERATION_TRIGGERS), name="trigger"),
+        Index(None, "tenant_id", "created_at"),
+        Index(None, "tenant_id", "record_type", "app_id"),
+        Index(None, "tenant_id", "status"),
+        Index(None, "tenant_id", "run_id"),
+        # at most one unfinished operation per record, enforced by the database
+        Index(
+            "uq_operations_open_record",
+            "tenant_id",
+            "record_type",
+            "app_id",
+            unique=True,
+            sqlite_where=text(_one_of("status", OPEN_OPERATION_STATUSES)),
+            postgresql_where=text(_one_of("status", OPEN_OPERATION_STATUSES)),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    realm_id: Mapped[str] = mapped_column(String(32))
+    record_type: Mapped[str] = mapped_column(String(64))
+    app_id: Mapped[str] = mapped_column(String(255))
+    qbo_type: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    #: QBO's ``requestid``: made once when the operation is created, sent on every attempt
+    request_id: Mapped[str] = mapped_column(String(32))
+    trigger: Mapped[str] = mapped_column(String(16))
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    #: what was sent (the last attempt's body)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    qbo_id: Mapped[str | None] = mapped_column(String(64))
+    sync_token: Mapped[str | None] = mapped_column(String(32))
+    intuit_tid: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    #: a sentence for the shop owner
+    message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int]
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,320 @@
+"""Links: which QBO object each app record is, and how its last sync went.
+
+A link holds what the engine needs to write a record again without asking QBO first: the QBO
+type and Id, the last ``SyncToken`` (an update must carry it), and the content hash last pushed
+(equal to the record's hash: nothing to send). It also holds what the console shows per
+record: the last result, QBO's error code and ``intuit_tid``, a sentence for the shop owner,
+and a warning such as a total that QBO computed differently.
+
+The rule: one QBO object belongs to one app record (a unique constraint on
+``(tenant_id, qbo_type, qbo_id)``). Two app records on one QBO invoice would overwrite each
+other on every push. :meth:`LinkStore.save` and :meth:`LinkStore.relink` check it first and
+raise :class:`LinkConflictError` naming the record that holds the object; the constraint
+catches what a concurrent writer slips past the check.
+
+:meth:`LinkStore.save` records a successful push and never moves a linked record to another
+QBO object: that is what :meth:`LinkStore.relink` is for, so that an engine bug cannot quietly
+re-point a record (and leave its first QBO object orphaned).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final, cast
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ._database import Database
+from ._errors import LinkConflictError, TenantNotFoundError
+from ._records import LinkRecord, LinkResult, utcnow
+from ._tables import LINK_RESULTS, Link, Tenant
+
+__all__ = ["LinkStore"]
+
+#: the results :meth:`LinkStore.record_failure` takes (``ok`` is :meth:`LinkStore.save`'s)
+_NOT_OK: Final = tuple(result for result in LINK_RESULTS if result != "ok")
+
+
+class LinkStore:
+    """The repository of links. Every call takes the tenant and filters on it."""
+
+    def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        """
+        :param clock: the current time, timezone-aware (tests move it)
+        """
+        self._db = database
+        self._clock = clock
+
+    # -- reads --------------------------------------------------------------------------------
+    def get(self, *, tenant_id: str, record_type: str, app_id: str) -> LinkRecord | None:
+        """The record's link (with or without a QBO object), or ``None``."""
+        with self._db.session() as session:
+            row = session.get(Link, (tenant_id, record_type, app_id))
+            return None if row is None else _record(row)
+
+    def by_qbo(self, *, tenant_id: str, qbo_type: str, qbo_id: str) -> LinkRecord | None:
+        """The link of this QBO object (webhooks and CDC arrive by QBO Id), or ``None``."""
+        with self._db.session() as session:
+            row = _holder(session, tenant_id, qbo_type, qbo_id)
+            return None if row is None else _record(row)
+
+    def list(
+        self,
+        *,
+        tenant_id: str,
+        record_type: str | None = None,
+        result: LinkResult | None = None,
+        limit: int | None = None,
+        after: tuple[str, str] | None = None,
+    ) -> builtins.list[LinkRecord]:
+        """Links in (type, app id) order, optionally of one type or one last result (the
+        console's error queue is ``result="failed"``). ``after`` is the ``(record_type,
+        app_id)`` of the last link of the previous page."""
+        query = select(Link).where(Link.tenant_id == tenant_id)
+        if record_type is not None:
+            query = query.where(Link.record_type == record_type)
+        if result is not None:
+            query = query.where(Link.last_result == result)
+        if after is not None:
+            after_type, after_id = after
+            query = query.where(
+                or_(
+                    Link.record_type > after_type,
+                    and_(Link.record_type == after_type, Link.app_id > after_id),
+                )
+            )
+        query = query.order_by(Link.record_type, Link.app_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.session() as session:
+            return [_record(row) for row in session.scalars(query)]
+
+    # -- writes -------------------------------------------------------------------------------
+    def save(
+        self,
+        *,
+        tenant_id: str,
+        record_type: str,
+        app_id: str,
+        qbo_type: str,
+        qbo_id: str,
+        sync_token: str,
+        pushed_hash: str,
+        intuit_tid: str | None = None,
+        message: str | None = None,
+        warning: str | None = None,
+    ) -> LinkRecord:
+        """Record a successful push: the QBO object, its new SyncToken, the hash pushed.
+
+        Creates the link or updates it; clears the last error; replaces the warning (a push
+        without one clears it: it was about the previous push). Raises
+        :class:`LinkConflictError` if the QBO object belongs to another app record, or if
+        this record is linked to another QBO object (use :meth:`relink`).
+        """
+
+        def write(session: Session) -> Link:
+            row = self._row(session, tenant_id, record_type, app_id)
+            self._claim(session, row, qbo_type, qbo_id)
+            if row.qbo_id is not None and (row.qbo_type, row.qbo_id) != (qbo_type, qbo_id):
+                raise LinkConflictError(
+                    f"{record_type} {app_id!r} of tenant {tenant_id!r} is linked to "
+                    f"{row.qbo_type} {row.qbo_id}, not {qbo_type} {qbo_id}: relink it to "
+                    "change its QBO object",
+                    qbo_type=qbo_type,
+                    qbo_id=qbo_id,
+                    linked_to=None,
+                    user_message=(
+                        f"This record is linked to QuickBooks {row.qbo_type} {row.qbo_id}; "
+                        "relink it to use another one."
+                    ),
+                )
+            row.qbo_type = qbo_type
+            row.qbo_id = qbo_id
+            row.sync_token = sync_token
+            row.pushed_hash = pushed_hash
+            row.last_result = "ok"
+            row.last_error_code = None
+            row.last_message = message
+            row.last_intuit_tid = intuit_tid
+            row.warning = warning
+            return row
+
+        return self._write(write)
+
+    def record_failure(
+        self,
+        *,
+        tenant_id: str,
+        record_type: str,
+        app_id: str,
+        message: str,
+        error_code: str | None = None,
+        intuit_tid: str | None = None,
+        result: LinkResult = "failed",
+    ) -> LinkRecord:
+        """Record a sync that did not reach QBO or was refused: ``failed`` (fix the data and
+        retry), ``skipped`` (a setting excludes it) or ``waiting`` (for something the owner
+        must set up, e.g. the refund account).
+
+        ``message`` is the sentence the console shows. The QBO object, SyncToken, pushed hash
+        and warning stay: QBO still has what the last successful push sent.
+        """
+        if result not in _NOT_OK:
+            raise ValueError(f"result must be one of {_NOT_OK}, not {result!r}: save() is ok")
+
+        def write(session: Session) -> Link:
+            row = self._row(session, tenant_id, record_type, app_id)
+            row.last_result = result
+            row.last_error_code = error_code
+            row.last_message = message
+            row.last_intuit_tid = intuit_tid
+            return row
+
+        return self._write(write)
+
+    def relink(
+        self,
+        *,
+        tenant_id: str,
+        record_type: str,
+        app_id: str,
+        qbo_type: str,
+        qbo_id: str,
+        sync_token: str | None = None,
+        message: str | None = None,
+    ) -> LinkRecord:
+        """Point the record at another QBO object (or at one for the first time).
+
+        For the console ("this is the right QBO customer") and for the engine when it
+        re-attaches a record to a QBO transaction found by DocNumber. The pushed hash is
+        cleared, so that the next push updates the object whatever the record's hash; the
+        link waits for that push. To make it happen without a change in the app, also call
+        :meth:`RecordStore.mark_dirty`. Raises :class:`LinkConflictError` if the QBO object
+        belongs to another app record: unlink that one first.
+        """
+
+        def write(session: Session) -> Link:
+            row = self._row(session, tenant_id, record_type, app_id)
+            self._claim(session, row, qbo_type, qbo_id)
+            row.qbo_type = qbo_type
+            row.qbo_id = qbo_id
+            row.sync_token = sync_token
+            row.pushed_hash = None
+            row.last_result = "waiting"
+            row.last_error_code = None
+            row.last_message = message or (
+                f"Linked to QuickBooks {qbo_type} {qbo_id}; the next sync updates it."
+            )
+            row.last_intuit_tid = None
+            row.warning = None
+            return row
+
+        return self._write(write)
+
+    def unlink(self, *, tenant_id: str, record_type: str, app_id: str) -> bool:
+        """Forget the record's link; ``True`` if there was one.
+
+        The QBO object is left alone. The record's next push looks for its QBO object again
+        (by DocNumber or name) before it creates one.
+        """
+        with self._db.transaction() as session:
+            removed = (
+                session.connection()
+                .execute(
+                    delete(Link).where(
+                        Link.tenant_id == tenant_id,
+                        Link.record_type == record_type,
+                        Link.app_id == app_id,
+                    )
+                )
+                .rowcount
+            )
+        return removed == 1
+
+    # -- internals ----------------------------------------------------------------------------
+    def _write(self, write: Callable[[Session], Link]) -> LinkRecord:
+        """Run ``write`` in a transaction, once more if a concurrent writer won an insert."""
+        for attempt in range(2):
+            try:
+                with self._db.transaction() as session:
+                    row = write(session)
+                    row.updated_at = self._clock()
+                    session.flush()
+                    record = _record(row)
+            except IntegrityError:
+                # PostgreSQL: a concurrent first link of this record, or of this QBO object;
+                # the second attempt sees it and decides (update, or LinkConflictError)
+                if attempt:
+                    raise
+                continue
+            return record
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _row(session: Session, tenant_id: str, record_type: str, app_id: str) -> Link:
+        """The record's link, locked; a new one (not linked, not flushed) if it has none."""
+        row = session.scalars(
+            select(Link)
+            .where(
+                Link.tenant_id == tenant_id,
+                Link.record_type == record_type,
+                Link.app_id == app_id,
+            )
+            .with_for_update()
+        ).one_or_none()
+        if row is not None:
+            return row
+        if session.get(Tenant, tenant_id) is None:
+            raise TenantNotFoundError(f"no tenant {tenant_id!r}")
+        row = Link(tenant_id=tenant_id, record_type=record_type, app_id=app_id)
+        session.add(row)
+        return row
+
+    @staticmethod
+    def _claim(session: Session, row: Link, qbo_type: str, qbo_id: str) -> None:
+        """Refuse a QBO object that another app record of the tenant holds."""
+        with session.no_autoflush:  # the new row, half filled in, must not be inserted yet
+            holder = _holder(session, row.tenant_id, qbo_type, qbo_id)
+        if holder is not None and holder is not row:
+            raise LinkConflictError(
+                f"QBO {qbo_type} {qbo_id} of tenant {row.tenant_id!r} is linked to "
+                f"{holder.record_type} {holder.app_id!r}, not to {row.record_type} "
+                f"{row.app_id!r}",
+                qbo_type=qbo_type,
+                qbo_id=qbo_id,
+                linked_to=(holder.record_type, holder.app_id),
+                user_message=(
+                    f"QuickBooks {qbo_type} {qbo_id} is already linked to {holder.record_type} "
+                    f"{holder.app_id}; unlink that one first."
+                ),
+            )
+
+
+def _holder(session: Session, tenant_id: str, qbo_type: str, qbo_id: str) -> Link | None:
+    return session.scalars(
+        select(Link).where(
+            Link.tenant_id == tenant_id, Link.qbo_type == qbo_type, Link.qbo_id == qbo_id
+        )
+    ).one_or_none()
+
+
+def _record(row: Link) -> LinkRecord:
+    return LinkRecord(
+        tenant_id=row.tenant_id,
+        record_type=row.record_type,
+        app_id=row.app_id,
+        qbo_type=row.qbo_type,
+        qbo_id=row.qbo_id,
+        sync_token=row.sync_token,
+        pushed_hash=row.pushed_hash,
+        last_result=cast(LinkResult, row.last_result),
+        last_error_code=row.last_error_code,
+        last_message=row.last_message,
+        last_intuit_tid=row.last_intuit_tid,
+        warning=row.warning,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,379 @@
+"""Operations: the engine's durable write log, one row per write to QBO.
+
+An operation is stored *before* its request is sent, with the ``requestid`` it will carry. QBO
+answers a request whose ``requestid`` it has seen with the first answer instead of writing
+again, so an operation retried with its own ``requestid`` (after a timeout, a 5xx, a crash) can
+never create an object twice. The ``requestid`` is therefore made once, by :meth:`create`, and
+never changed.
+
+Life cycle::
+
+    create ──> queued ──start──> running ──succeed──> succeeded
+                 │  ^               │ │
+                 │  └───requeue─────┘ └──fail / skip──> failed / skipped
+                 └──────────fail / skip───────────────> failed / skipped
+
+* ``start``: an attempt begins (``attempts`` + 1); it may record the body it sends.
+* ``requeue``: the attempt ended without a definite answer (throttled, a 5xx, a timeout, the
+  worker died): the operation waits for another attempt with the same ``requestid``.
+* ``succeed``: QBO answered with the object; its Id and SyncToken are kept.
+* ``fail``: a definite refusal (validation, a closed period, ...), or a mapping that refused
+  before anything was sent. A retry after the data is fixed sends another body and is a new
+  operation with a new ``requestid``: reusing the old one would make QBO replay the refusal.
+* ``skip``: nothing to send after all (not eligible, unchanged, already applied).
+
+Anything else raises :class:`InvalidTransitionError`: an engine that records steps out of order
+has a bug that must not be papered over. Each transition locks the row (``FOR UPDATE`` on
+PostgreSQL, the write lock on SQLite), so of two workers starting one operation one wins.
+
+A record has at most one unfinished (queued or running) operation, which a partial unique
+index enforces: :meth:`create` raises :class:`OperationPendingError` while one is open, and
+:meth:`open_for` finds it, so that after a crash the engine resumes it with its ``requestid``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final, cast
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ._database import Database
+from ._errors import (
+    InvalidTransitionError,
+    OperationNotFoundError,
+    OperationPendingError,
+    TenantNotFoundError,
+)
+from ._records import (
+    JSONDocument,
+    OperationAction,
+    OperationRecord,
+    OperationStatus,
+    OperationTrigger,
+    utcnow,
+)
+from ._tables import (
+    OPEN_OPERATION_STATUSES,
+    OPERATION_ACTIONS,
+    OPERATION_TRIGGERS,
+    Operation,
+    Tenant,
+)
+
+__all__ = ["OperationStore"]
+
+#: for each status, the statuses an operation may reach it from
+_ALLOWED_FROM: Final[dict[OperationStatus, tuple[OperationStatus, ...]]] = {
+    "running": ("queued",),
+    "queued": ("running",),
+    "succeeded": ("running",),
+    "failed": ("queued", "running"),
+    "skipped": ("queued", "running"),
+}
+
+
+class OperationStore:
+    """The repository of operations. Every call takes the tenant and filters on it."""
+
+    def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        """
+        :param clock: the current time, timezone-aware (tests move it)
+        """
+        self._db = database
+        self._clock = clock
+
+    # -- create -------------------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        tenant_id: str,
+        realm_id: str,
+        record_type: str,
+        app_id: str,
+        qbo_type: str,
+        action: OperationAction,
+        trigger: OperationTrigger,
+        run_id: str | None = None,
+        payload: JSONDocument | None = None,
+    ) -> OperationRecord:
+        """Queue a write, with its ``requestid`` made here once for all its attempts.
+
+        ``realm_id`` pins it to the company it was planned for: after a reconnect to another
+        company it must not be sent there. Raises :class:`OperationPendingError` if the record
+        has an unfinished operation (resume that one: :meth:`open_for`), and
+        :class:`TenantNotFoundError` for an unknown tenant.
+        """
+        if action not in OPERATION_ACTIONS:
+            raise ValueError(f"action must be one of {OPERATION_ACTIONS}, not {action!r}")
+        if trigger not in OPERATION_TRIGGERS:
+            raise ValueError(f"trigger must be one of {OPERATION_TRIGGERS}, not {trigger!r}")
+        try:
+            with self._db.transaction() as session:
+                if session.get(Tenant, tenant_id) is None:
+                    raise TenantNotFoundError(f"no tenant {tenant_id!r}")
+                pending = _open(session, tenant_id, record_type, app_id)
+                if pending is not None:
+                    raise _pending(pending.id, record_type, app_id)
+                row = Operation(
+                    id=uuid.uuid4().hex,
+                    tenant_id=tenant_id,
+                    realm_id=realm_id,
+                    record_type=record_type,
+                    app_id=app_id,
+                    qbo_type=qbo_type,
+                    action=action,
+                    status="queued",
+                    request_id=uuid.uuid4().hex,
+                    trigger=trigger,
+                    run_id=run_id,
+                    payload=payload,
+                    attempts=0,
+                    created_at=self._clock(),
+                )
+                session.add(row)
+                session.flush()
+                record = _record(row)
+        except IntegrityError:
+            # PostgreSQL: a concurrent create for this record passed the check first; the
+            # partial unique index refused the second
+            pending_record = self.open_for(
+                tenant_id=tenant_id, record_type=record_type, app_id=app_id
+            )
+            raise _pending(
+                None if pending_record is None else pending_record.id, record_type, app_id
+            ) from None
+        return record
+
+    # -- transitions --------------------------------------------------------------------------
+    def start(
+        self, *, tenant_id: str, operation_id: str, payload: JSONDocument | None = None
+    ) -> OperationRecord:
+        """queued → running: an attempt begins; ``payload``, if given, is the body it sends."""
+        now = self._clock()
+
+        def change(row: Operation) -> None:
+            row.attempts += 1
+            row.started_at = now
+            if payload is not None:
+                row.payload = payload
+
+        return self._move(tenant_id, operation_id, "running", change)
+
+    def requeue(
+        self,
+        *,
+        tenant_id: str,
+        operation_id: str,
+        message: str | None = None,
+        error_code: str | None = None,
+        intuit_tid: str | None = None,
+    ) -> OperationRecord:
+        """running → queued: no definite answer; the next attempt reuses the ``requestid``.
+
+        The message (e.g. "QuickBooks is busy; trying again in a minute") and error code are
+        kept for the console until the operation finishes.
+        """
+
+        def change(row: Operation) -> None:
+            row.message = message
+            row.error_code = error_code
+            row.intuit_tid = intuit_tid
+
+        return self._move(tenant_id, operation_id, "queued", change)
+
+    def succeed(
+        self,
+        *,
+        tenant_id: str,
+        operation_id: str,
+        qbo_id: str,
+        sync_token: str | None = None,
+        intuit_tid: str | None = None,
+        message: str | None = None,
+    ) -> OperationRecord:
+        """running → succeeded, with the QBO object's Id and SyncToken as QBO answered."""
+        now = self._clock()
+
+        def change(row: Operation) -> None:
+            row.qbo_id = qbo_id
+            row.sync_token = sync_token
+            row.intuit_tid = intuit_tid
+            row.error_code = None
+            row.message = message
+            row.finished_at = now
+
+        return self._move(tenant_id, operation_id, "succeeded", change)
+
+    def fail(
+        self,
+        *,
+        tenant_id: str,
+        operation_id: str,
+        message: str,
+        error_code: str | None = None,
+        intuit_tid: str | None = None,
+    ) -> OperationRecord:
+        """queued or running → failed: a definite refusal; ``message`` says what to fix."""
+        now = self._clock()
+
+        def change(row: Operation) -> None:
+            row.message = message
+            row.error_code = error_code
+            row.intuit_tid = intuit_tid
+            row.finished_at = now
+
+        return self._move(tenant_id, operation_id, "failed", change)
+
+    def skip(self, *, tenant_id: str, operation_id: str, message: str) -> OperationRecord:
+        """queued or running → skipped: nothing to send after all; ``message`` says why."""
+        now = self._clock()
+
+        def change(row: Operation) -> None:
+            row.message = message
+            row.finished_at = now
+
+        return self._move(tenant_id, operation_id, "skipped", change)
+
+    # -- reads --------------------------------------------------------------------------------
+    def get(self, *, tenant_id: str, operation_id: str) -> OperationRecord | None:
+        """The operation, or ``None`` (also for another tenant's)."""
+        with self._db.session() as session:
+            row = _find(session, tenant_id, operation_id)
+            return None if row is None else _record(row)
+
+    def open_for(self, *, tenant_id: str, record_type: str, app_id: str) -> OperationRecord | None:
+        """The record's unfinished (queued or running) operation, or ``None``.
+
+        A running one found at start-up was cut short by a crash: look in QBO for its outcome,
+        then ``succeed`` it or ``requeue`` and ``start`` it again, with its own ``requestid``.
+        """
+        with self._db.session() as session:
+            row = _open(session, tenant_id, record_type, app_id)
+            return None if row is None else _record(row)
+
+    def list(
+        self,
+        *,
+        tenant_id: str,
+        status: OperationStatus | None = None,
+        record_type: str | None = None,
+        app_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 100,
+        before: str | None = None,
+    ) -> builtins.list[OperationRecord]:
+        """Operations, newest first, filtered by whichever arguments are given.
+
+        ``before`` is the id of the last operation of the previous page; raises
+        :class:`OperationNotFoundError` if the tenant has no such operation.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query = select(Operation).where(Operation.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(Operation.status == status)
+        if record_type is not None:
+            query = query.where(Operation.record_type == record_type)
+        if app_id is not None:
+            query = query.where(Operation.app_id == app_id)
+        if run_id is not None:
+            query = query.where(Operation.run_id == run_id)
+        with self._db.session() as session:
+            if before is not None:
+                cursor = _find(session, tenant_id, before)
+                if cursor is None:
+                    raise OperationNotFoundError(f"tenant {tenant_id!r} has no operation {before}")
+                # (created_at, id) is a total order: equal timestamps do not lose rows
+                query = query.where(
+                    or_(
+                        Operation.created_at < cursor.created_at,
+                        and_(Operation.created_at == cursor.created_at, Operation.id < cursor.id),
+                    )
+                )
+            query = query.order_by(Operation.created_at.desc(), Operation.id.desc()).limit(limit)
+            return [_record(row) for row in session.scalars(query)]
+
+    # -- internals ----------------------------------------------------------------------------
+    def _move(
+        self,
+        tenant_id: str,
+        operation_id: str,
+        target: OperationStatus,
+        change: Callable[[Operation], None],
+    ) -> OperationRecord:
+        """Lock the row, check the transition, apply ``change``; one transaction."""
+        allowed = _ALLOWED_FROM[target]
+        with self._db.transaction() as session:
+            row = session.scalars(
+                select(Operation)
+                .where(Operation.id == operation_id, Operation.tenant_id == tenant_id)
+                .with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise OperationNotFoundError(
+                    f"tenant {tenant_id!r} has no operation {operation_id}"
+                )
+            if row.status not in allowed:
+                raise InvalidTransitionError(
+                    operation_id, current=row.status, target=target, allowed=allowed
+                )
+            row.status = target
+            change(row)
+            session.flush()
+            return _record(row)
+
+
+def _find(session: Session, tenant_id: str, operation_id: str) -> Operation | None:
+    return session.scalars(
+        select(Operation).where(Operation.id == operation_id, Operation.tenant_id == tenant_id)
+    ).one_or_none()
+
+
+def _open(session: Session, tenant_id: str, record_type: str, app_id: str) -> Operation | None:
+    return session.scalars(
+        select(Operation).where(
+            Operation.tenant_id == tenant_id,
+            Operation.record_type == record_type,
+            Operation.app_id == app_id,
+            Operation.status.in_(OPEN_OPERATION_STATUSES),
+        )
+    ).one_or_none()
+
+
+def _pending(operation_id: str | None, record_type: str, app_id: str) -> OperationPendingError:
+    return OperationPendingError(
+        f"{record_type} {app_id!r} has an unfinished operation {operation_id}: resume it",
+        operation_id=operation_id,
+    )
+
+
+def _record(row: Operation) -> OperationRecord:
+    return OperationRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        realm_id=row.realm_id,
+        record_type=row.record_type,
+        app_id=row.app_id,
+        qbo_type=row.qbo_type,
+        action=cast(OperationAction, row.action),
+        status=cast(OperationStatus, row.status),
+        request_id=row.request_id,
+        trigger=cast(OperationTrigger, row.trigger),
+        run_id=row.run_id,
+        payload=row.payload,
+        qbo_id=row.qbo_id,
+        sync_token=row.sync_token,
+        intuit_tid=row.intuit_tid,
+        error_code=row.error_code,
+        message=row.message,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
