@@ -10,6 +10,9 @@ from rich.console import Console
 
 from ledgerbridge import __version__
 
+from ._db import db_app, tenants_app
+from ._records import records_app, schema
+
 __all__ = ["app", "main"]
 
 app = typer.Typer(
@@ -18,6 +21,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.command()(schema)
+app.add_typer(db_app, name="db")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(records_app, name="records")
 
 _DEMO_CLIENT = ("ledgerbridge-demo", "demo-secret-not-for-production")
 
