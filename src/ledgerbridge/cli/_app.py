@@ -10,6 +10,7 @@ from rich.console import Console
 
 from ledgerbridge import __version__
 
+from ._connections import connections_app
 from ._db import db_app, tenants_app
 from ._records import records_app, schema
 
@@ -26,6 +27,7 @@ app.command()(schema)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(records_app, name="records")
+app.add_typer(connections_app, name="connections")
 
 _DEMO_CLIENT = ("ledgerbridge-demo", "demo-secret-not-for-production")
 
