@@ -80,7 +80,7 @@ def emulator(
 
     from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
 
-    console = Console()
+    console = Console(soft_wrap=True)
     if (client_id is None) != (client_secret is None):
         raise typer.BadParameter("--client-id and --client-secret go together")
     emu = Emulator(
