@@ -10,7 +10,9 @@ dependencies"). For each record, in this order:
    mapped again. App records (customers, projects, vendors, items, sales orders, invoices,
    purchase orders) resolve to their link, else are pushed now (nobody pre-syncs parts);
    QBO lists named by settings (accounts, payment methods, terms, tax codes, the charge item)
-   are found by name; an item category is found by name or created.
+   are found by name; an item category is found by name or created. A payment's
+   applications are capped at each invoice's QBO ``Balance``, read just before
+   (``cap_applications``), so an invoice is never paid twice.
 3. **Name lists** (customers, projects, vendors, items), when unlinked: a QBO record whose
    name matches after :func:`normalize_name` (inactive ones included, their " (deleted)"
    suffix stripped) is linked and updated (which reactivates it); else one is created.
@@ -32,7 +34,7 @@ dependencies"). For each record, in this order:
    dirty. :meth:`Pusher.push_dirty` goes on with the other records and never raises.
 
 Not handled yet: deletions (a deleted record stays dirty, reported as skipped), inventory
-levels, a received purchase order's Bill, and payments' open-balance check.
+levels, and a received purchase order's Bill.
 """
 
 from __future__ import annotations
@@ -412,9 +414,23 @@ class Pusher:
         if isinstance(record, Invoice):
             return map_invoice(record, settings=settings, refs=refs)
         if isinstance(record, PurchaseOrder):
-            return map_purchase_order(record, settings=settings, refs=refs)
+            # The app's vendor gives the PO its vendor address and (when none) its e-mail.
+            stored_vendor = self._records.get(
+                tenant_id=self._tenant, record_type="vendor", app_id=record.vendor_id
+            )
+            vendor = _parse(stored_vendor) if stored_vendor is not None else None
+            return map_purchase_order(
+                record,
+                settings=settings,
+                refs=refs,
+                vendor=vendor if isinstance(vendor, Vendor) else None,
+            )
         if isinstance(record, Payment):
-            return map_payment(record, settings=settings, refs=refs)
+            if any(a.invoice_id not in refs.invoices for a in record.applications):
+                # raises for the invoice (or other reference) still to resolve
+                return map_payment(record, settings=settings, refs=refs)
+            balances = await self._open_balances(record, refs)
+            return map_payment(record, settings=settings, refs=refs, open_balances=balances)
         if isinstance(record, CreditMemo):
             return map_credit_memo(record, settings=settings, refs=refs)
         if isinstance(record, Refund):
@@ -422,6 +438,26 @@ class Pusher:
         if isinstance(record, Bill):
             return map_bill(record, settings=settings, refs=refs)
         raise _PushFailed(f"Records of type {record.type!r} are not sent to QuickBooks yet.")
+
+    async def _open_balances(self, record: Payment, refs: Refs) -> dict[str, Decimal]:
+        """What each paid invoice has open to this payment: its QBO Balance, read now, plus
+        what this payment (when already in QBO) applies to it, so nothing is applied twice."""
+        already: dict[str, Decimal] = {}
+        link = self._link("payment", record.id)
+        if link is not None and link.linked and link.qbo_id is not None:
+            current = await self._qbo.payments.read(link.qbo_id)
+            for line in current.get("Line") or []:
+                for txn in line.get("LinkedTxn") or []:
+                    if txn.get("TxnType") == "Invoice":
+                        key = str(txn["TxnId"])
+                        already[key] = already.get(key, Decimal(0)) + to_decimal(line["Amount"])
+        balances: dict[str, Decimal] = {}
+        for application in record.applications:
+            qbo_id = refs.invoices[application.invoice_id].value
+            invoice = await self._qbo.invoices.read(qbo_id)
+            balance = to_decimal(invoice.get("Balance", 0))
+            balances[application.invoice_id] = balance + already.get(qbo_id, Decimal(0))
+        return balances
 
     async def _resolve(self, error: UnresolvedReferenceError) -> tuple[str, QBORef]:
         """The Refs table and QBO reference of what ``error`` names."""

@@ -1,0 +1,133 @@
+"""Shared helpers for pushing records through :class:`Pusher` against the emulator.
+
+A :class:`World` holds the in-process emulator (unthrottled), one QBO company, a client on
+it, the SQLite record and link stores, and a pusher; :func:`open_world` builds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+
+from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
+from ledgerbridge.engine import Pusher
+from ledgerbridge.model import TenantSettings, content_hash
+from ledgerbridge.qbo import QBOClient, RetryPolicy
+from ledgerbridge.store import (
+    ConnectionStore,
+    Database,
+    LinkRecord,
+    LinkStore,
+    RecordStore,
+    TokenCipher,
+)
+from support import UNTHROTTLED
+
+TENANT = "machine-shop"
+FAST = RetryPolicy(max_attempts=2, throttle_wait=0.01, backoff_base=0.01, backoff_cap=0.02)
+
+
+class StaticTokens:
+    """An access-token source that always hands out the same token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def access_token(self) -> str:
+        return self.token
+
+    async def refreshed(self, rejected: str) -> str:
+        return self.token
+
+
+@dataclass
+class World:
+    """The emulator, one company, a client, the stores and a pusher."""
+
+    emulator: Emulator
+    realm_id: str
+    qbo: QBOClient
+    records: RecordStore
+    links: LinkStore
+    pusher: Pusher
+
+    def put(self, record: Any) -> None:
+        self.records.put(
+            tenant_id=TENANT,
+            record_type=record.type,
+            app_id=record.id,
+            payload=record.model_dump(mode="json"),
+            content_hash=content_hash(record),
+        )
+
+    def with_settings(self, settings: TenantSettings) -> Pusher:
+        """A new pusher on the same company and stores, with other settings."""
+        self.pusher = Pusher(
+            tenant_id=TENANT,
+            qbo=self.qbo,
+            records=self.records,
+            links=self.links,
+            settings=settings,
+        )
+        return self.pusher
+
+    def link(self, record_type: str, app_id: str) -> LinkRecord | None:
+        return self.links.get(tenant_id=TENANT, record_type=record_type, app_id=app_id)
+
+    def writes(self) -> list[dict[str, Any]]:
+        log = self.emulator.request_log(self.realm_id)
+        return [r for r in log if r["method"] == "POST" and not r["path"].endswith("/query")]
+
+    def objects(self, entity: str) -> list[dict[str, Any]]:
+        return list(self.emulator.company(self.realm_id).objects[entity].values())
+
+    def read(self, entity: str, object_id: str) -> dict[str, Any]:
+        return dict(self.emulator.ledger(self.realm_id).read(entity, object_id))
+
+
+@contextmanager
+def open_database(tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database in ``tmp_path`` with the tenant created."""
+    database = Database(f"sqlite:///{tmp_path / 'ledgerbridge.db'}")
+    database.migrate()
+    ConnectionStore(database, TokenCipher(Fernet.generate_key())).create_tenant(
+        tenant_id=TENANT, name="Machine Shop"
+    )
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@asynccontextmanager
+async def open_world(
+    database: Database, settings: TenantSettings | None = None
+) -> AsyncIterator[World]:
+    """A fresh emulator company and a pusher writing to it from ``database``."""
+    emulator = Emulator(EmulatorConfig(limits=UNTHROTTLED))
+    emulator.oauth.register_app("push-app", "push-secret", ["http://127.0.0.1/cb"])
+    realm_id = emulator.create_company("Machine Shop")
+    token = emulator.oauth.issue_tokens("push-app", realm_id).access_token
+    transport = httpx.ASGITransport(app=create_app(emulator))
+    async with QBOClient(
+        realm_id,
+        base_url="http://qbo.test/v3",
+        tokens=StaticTokens(token),
+        transport=transport,
+        retry=FAST,
+    ) as qbo:
+        records, links = RecordStore(database), LinkStore(database)
+        pusher = Pusher(
+            tenant_id=TENANT,
+            qbo=qbo,
+            records=records,
+            links=links,
+            settings=settings or TenantSettings(),
+        )
+        yield World(emulator, realm_id, qbo, records, links, pusher)
