@@ -33,6 +33,16 @@ dependencies"). For each record, in this order:
    link with the shop owner's sentence, QBO's code and ``intuit_tid``; the record stays
    dirty. :meth:`Pusher.push_dirty` goes on with the other records and never raises.
 
+**Eligibility gates**: a record pushed on its own (:meth:`Pusher.push`,
+:meth:`Pusher.push_dirty`) is first checked with :meth:`TenantSettings.skip_reason`: a type
+that is not enabled, a customer, project, invoice or payment created before the sync start
+date, a project not at the trigger stage (and the payment rules) make it ``skipped`` with
+that sentence, marked clean, and nothing is sent. A linked record ignores the date and stage
+rules. Invoices and payments are dated by their own date; customers and projects, which have
+none, by the store's ``received_at`` (the store keeps no creation time). A record resolved as
+another record's dependency is pushed whatever its eligibility. The refund account must be a
+Bank or Other Current Asset account; another type makes the refund wait.
+
 Not handled yet: deletions (a deleted record stays dirty, reported as skipped), inventory
 levels, and a received purchase order's Bill.
 """
@@ -171,6 +181,8 @@ _REF_FIELD: Final[Mapping[str, str]] = {
     "invoice": "invoices",
     "purchase_order": "purchase_orders",
 }
+#: the account types a refund may be paid from (QBO-REFERENCE.md 8.5, RefundReceipt)
+_CASH_ACCOUNT_TYPES: Final = frozenset({"Bank", "Other Current Asset"})
 #: resolving more references than this for one record means something loops
 _MAX_RESOLUTIONS: Final = 200
 
@@ -282,7 +294,7 @@ class Pusher:
         stored = self._records.get(tenant_id=self._tenant, record_type=record_type, app_id=app_id)
         if stored is None:
             raise ValueError(f"no {record_type} {app_id!r} for tenant {self._tenant!r}")
-        return await self._push_stored(stored)
+        return await self._push_stored(stored, gated=True)
 
     async def push_dirty(self) -> PushReport:
         """Push every dirty record in :data:`PUSH_ORDER`; never raises."""
@@ -303,7 +315,7 @@ class Pusher:
     # -- one record ---------------------------------------------------------------------------
     async def _push_safely(self, stored: StoredRecord) -> PushResult:
         try:
-            return await self._push_stored(stored)
+            return await self._push_stored(stored, gated=True)
         except Exception as error:  # push_dirty goes on with the other records
             logger.exception("push of %s %s failed", stored.record_type, stored.app_id)
             message = getattr(error, "user_message", None) or (
@@ -312,13 +324,22 @@ class Pusher:
             )
             return self._fail(stored, _PushFailed(str(message)))
 
-    async def _push_stored(self, stored: StoredRecord) -> PushResult:
+    async def _push_stored(self, stored: StoredRecord, *, gated: bool = False) -> PushResult:
+        """Push one stored record; ``gated``: apply the settings' eligibility rules first
+        (a record pushed on its own, not as another record's dependency)."""
         key = (stored.record_type, stored.app_id)
         if stored.deleted:
             return PushResult(
                 *key, "skipped", message="Deleting records in QuickBooks is not supported yet."
             )
         link = self._link(*key)
+        if gated:
+            try:
+                reason = self._skip_reason(stored, link)
+            except _PushFailed as failure:
+                return self._fail(stored, failure)
+            if reason is not None:
+                return self._fail(stored, _PushFailed(reason, result="skipped"))
         if link is not None and link.linked and link.pushed_hash == stored.content_hash:
             self._mark_clean(stored)
             return PushResult(*key, "unchanged", qbo_id=link.qbo_id, warning=link.warning)
@@ -346,6 +367,17 @@ class Pusher:
         )
         self._mark_clean(stored)
         return PushResult(*key, written.outcome, qbo_id=qbo_id, warning=written.warning)
+
+    def _skip_reason(self, stored: StoredRecord, link: LinkRecord | None) -> str | None:
+        """The sentence why the settings exclude this record, or ``None``."""
+        record = _parse(stored)
+        # invoices and payments: their own date; customers and projects: when received
+        created_at = None if isinstance(record, (Invoice, Payment)) else stored.received_at
+        linked = link is not None and link.linked
+        reason = self._settings.skip_reason(record, created_at=created_at, linked=linked)
+        if reason is None:
+            return None
+        return f"Not sent to QuickBooks: {reason}."
 
     async def _write(self, stored: StoredRecord, link: LinkRecord | None) -> _Written:
         record = _parse(stored)
@@ -462,6 +494,8 @@ class Pusher:
     async def _resolve(self, error: UnresolvedReferenceError) -> tuple[str, QBORef]:
         """The Refs table and QBO reference of what ``error`` names."""
         kind, key = error.kind, error.app_id
+        if kind == "account" and error.field == "refund_account":
+            return "accounts", await self._refund_account(key)
         if kind == "item" and (error.field or "").endswith("charge_item"):
             return "qbo_items", await self._find_by_name("Item", "Name", key, what="item")
         if kind == "category":
@@ -506,6 +540,32 @@ class Pusher:
                 "change the setting that names it."
             )
         ref = QBORef(str(rows[0]["Id"]), name=str(rows[0].get(name_field, name)))
+        self._found[key] = ref
+        return ref
+
+    async def _refund_account(self, name: str) -> QBORef:
+        """The refund account, which must be a cash-type account (Bank or Other Current
+        Asset); another type makes the refund wait."""
+        key = ("RefundAccount", normalize_name(name))
+        if key in self._found:
+            return self._found[key]
+        query = select("Account").where("Name", "=", name)
+        rows = _rows(await self._qbo.query(query.to_sql()), "Account")
+        if not rows:
+            raise _PushFailed(
+                f"QuickBooks has no account named {name!r}; create it in QuickBooks or "
+                "change the refund account setting (refund_account)."
+            )
+        account = rows[0]
+        account_type = str(account.get("AccountType") or "unknown")
+        if account_type not in _CASH_ACCOUNT_TYPES:
+            raise _PushFailed(
+                f"The refund account {str(account.get('Name', name))!r} is a {account_type!r} "
+                "account; refunds are paid from a Bank or Other Current Asset account: choose "
+                "one in the refund account setting (refund_account).",
+                result="waiting",
+            )
+        ref = QBORef(str(account["Id"]), name=str(account.get("Name", name)))
         self._found[key] = ref
         return ref
 
