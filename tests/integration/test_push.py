@@ -7,109 +7,38 @@ Everything runs against the emulator (in-process, unthrottled) and a SQLite stor
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from cryptography.fernet import Fernet
+from pushkit import TENANT, World, open_database, open_world
 
-from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
-from ledgerbridge.engine import Pusher
 from ledgerbridge.model import (
     Customer,
     Invoice,
     Item,
     ItemLine,
     SalesOrder,
-    TenantSettings,
     Vendor,
     content_hash,
 )
-from ledgerbridge.qbo import QBOClient, RetryPolicy
-from ledgerbridge.store import ConnectionStore, Database, LinkStore, RecordStore, TokenCipher
-from support import UNTHROTTLED
+from ledgerbridge.store import Database
 
 pytestmark = pytest.mark.integration
-
-TENANT = "machine-shop"
-FAST = RetryPolicy(max_attempts=2, throttle_wait=0.01, backoff_base=0.01, backoff_cap=0.02)
-
-
-class _Tokens:
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    async def access_token(self) -> str:
-        return self.token
-
-    async def refreshed(self, rejected: str) -> str:
-        return self.token
-
-
-@dataclass
-class World:
-    emulator: Emulator
-    realm_id: str
-    qbo: QBOClient
-    records: RecordStore
-    links: LinkStore
-    pusher: Pusher
-
-    def put(self, record: Any) -> None:
-        self.records.put(
-            tenant_id=TENANT,
-            record_type=record.type,
-            app_id=record.id,
-            payload=record.model_dump(mode="json"),
-            content_hash=content_hash(record),
-        )
-
-    def writes(self) -> list[dict[str, Any]]:
-        log = self.emulator.request_log(self.realm_id)
-        return [r for r in log if r["method"] == "POST" and not r["path"].endswith("/query")]
-
-    def objects(self, entity: str) -> list[dict[str, Any]]:
-        return list(self.emulator.company(self.realm_id).objects[entity].values())
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'ledgerbridge.db'}")
-    database.migrate()
-    ConnectionStore(database, TokenCipher(Fernet.generate_key())).create_tenant(
-        tenant_id=TENANT, name="Machine Shop"
-    )
-    yield database
-    database.dispose()
+    with open_database(tmp_path) as db:
+        yield db
 
 
 @pytest.fixture
 async def world(database: Database) -> AsyncIterator[World]:
-    emulator = Emulator(EmulatorConfig(limits=UNTHROTTLED))
-    emulator.oauth.register_app("push-app", "push-secret", ["http://127.0.0.1/cb"])
-    realm_id = emulator.create_company("Machine Shop")
-    token = emulator.oauth.issue_tokens("push-app", realm_id).access_token
-    transport = httpx.ASGITransport(app=create_app(emulator))
-    async with QBOClient(
-        realm_id,
-        base_url="http://qbo.test/v3",
-        tokens=_Tokens(token),
-        transport=transport,
-        retry=FAST,
-    ) as qbo:
-        records, links = RecordStore(database), LinkStore(database)
-        pusher = Pusher(
-            tenant_id=TENANT,
-            qbo=qbo,
-            records=records,
-            links=links,
-            settings=TenantSettings(),
-        )
-        yield World(emulator, realm_id, qbo, records, links, pusher)
+    async with open_world(database) as opened:
+        yield opened
 
 
 def _customer(**changes: Any) -> Customer:
