@@ -241,6 +241,7 @@ class RecordStore:
                     "payload": record.payload,
                     "content_hash": record.content_hash,
                     "received_at": now,
+                    "first_received_at": now,
                     "updated_at": now,
                     "deleted_at": None,
                     "dirty": True,
@@ -386,4 +387,5 @@ def _stored(row: AppRecord) -> StoredRecord:
         updated_at=row.updated_at,
         deleted_at=row.deleted_at,
         dirty=row.dirty,
+        first_received_at=row.first_received_at,
     )

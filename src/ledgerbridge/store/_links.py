@@ -35,8 +35,11 @@ from ._tables import LINK_RESULTS, Link, Tenant
 
 __all__ = ["LinkStore"]
 
-#: the results :meth:`LinkStore.record_failure` takes (``ok`` is :meth:`LinkStore.save`'s)
-_NOT_OK: Final = tuple(result for result in LINK_RESULTS if result != "ok")
+#: the results of a write that reached QBO (:meth:`LinkStore.save`): ``deleted`` and
+#: ``voided`` when the write deleted or voided the object of a record the app deleted
+_WRITTEN: Final = ("ok", "deleted", "voided")
+#: the results :meth:`LinkStore.record_failure` takes
+_NOT_OK: Final = tuple(result for result in LINK_RESULTS if result not in _WRITTEN)
 
 
 class LinkStore:
@@ -107,14 +110,20 @@ class LinkStore:
         intuit_tid: str | None = None,
         message: str | None = None,
         warning: str | None = None,
+        result: LinkResult = "ok",
     ) -> LinkRecord:
         """Record a successful push: the QBO object, its new SyncToken, the hash pushed.
+
+        ``result`` is ``ok``, or ``deleted`` / ``voided`` for a pushed deletion.
 
         Creates the link or updates it; clears the last error; replaces the warning (a push
         without one clears it: it was about the previous push). Raises
         :class:`LinkConflictError` if the QBO object belongs to another app record, or if
         this record is linked to another QBO object (use :meth:`relink`).
         """
+
+        if result not in _WRITTEN:
+            raise ValueError(f"result must be one of {_WRITTEN}, not {result!r}")
 
         def write(session: Session) -> Link:
             row = self._row(session, tenant_id, record_type, app_id)
@@ -136,7 +145,7 @@ class LinkStore:
             row.qbo_id = qbo_id
             row.sync_token = sync_token
             row.pushed_hash = pushed_hash
-            row.last_result = "ok"
+            row.last_result = result
             row.last_error_code = None
             row.last_message = message
             row.last_intuit_tid = intuit_tid

@@ -123,7 +123,7 @@ JSONDocument: TypeAlias = dict[str, Any]
 #: what :meth:`RecordStore.put` did: a new record, a new content hash (or a deleted record
 #: sent again), or the same hash as stored (nothing to push)
 PutOutcome: TypeAlias = Literal["created", "changed", "unchanged"]
-LinkResult: TypeAlias = Literal["ok", "failed", "skipped", "waiting"]
+LinkResult: TypeAlias = Literal["ok", "failed", "skipped", "waiting", "deleted", "voided"]
 OperationAction: TypeAlias = Literal[
     "create", "update", "void", "delete", "reattach", "reactivate", "inventory_adjust"
 ]
@@ -168,7 +168,12 @@ class StoredRecord:
     app_id: str
     payload: JSONDocument
     content_hash: str
+    #: the last time the host app sent it (changed or not)
     received_at: datetime
+    #: the first time the host app sent it, kept through every later put: what dates a
+    #: record whose canonical model carries no creation time (the sync start date gate)
+    first_received_at: datetime
+    #: the last time its content or its deletion changed
     updated_at: datetime
     #: set when the host app deleted it; the engine voids or deletes its QBO object
     deleted_at: datetime | None

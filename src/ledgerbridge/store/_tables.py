@@ -66,8 +66,9 @@ ENVIRONMENTS: Final = ("production", "sandbox", "emulator")
 #: soon); disconnected: QuickBooks refused the refresh token or the owner disconnected
 STATUSES: Final = ("connected", "disconnected", "expiring")
 #: the outcome of a record's last sync: ok (QBO has what was pushed), failed (fix and retry),
-#: skipped (not eligible: a setting excludes it), waiting (for something the owner must set up)
-LINK_RESULTS: Final = ("ok", "failed", "skipped", "waiting")
+#: skipped (not eligible: a setting excludes it), waiting (for something the owner must set up),
+#: deleted / voided (the app deleted the record and its QBO object was deleted / voided)
+LINK_RESULTS: Final = ("ok", "failed", "skipped", "waiting", "deleted", "voided")
 #: what one operation does in QBO; checked in Python, not by the database, so that a new kind
 #: of write is one line here instead of a table rebuild on SQLite
 OPERATION_ACTIONS: Final = (
@@ -208,6 +209,8 @@ class AppRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(128))
     #: the last time the host app sent it (changed or not)
     received_at: Mapped[datetime]
+    #: the first time the host app sent it: the record's creation time when the app gives none
+    first_received_at: Mapped[datetime]
     #: the last time its content or its deletion changed
     updated_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
