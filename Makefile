@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,postgresql]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -27,8 +27,11 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
+# PostgreSQL and Redis (scripts/test-services installs and starts them) run the store, the
+# governor and the jobs tests a second time; without them those variants are skipped.
 pytest: $(STAMP)
-	$(BIN)/pytest
+	scripts/test-services
+	set -a && . ./.services/env && set +a && $(BIN)/pytest
 
 # Throughput of the emulator on one core (figures, not a pass/fail test).
 bench-emulator: $(STAMP)
@@ -43,4 +46,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf .services $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -30,6 +30,8 @@ LOOSE = 1_000_000
 REALM = "9130350000000001"
 #: float rounding of epoch seconds (about 2e-7 s) must not turn an exact edge into a failure
 EPSILON = 1e-6
+#: how much later than its admission a request's stamp may be taken (event-loop turns)
+STAMP_JITTER = 0.02
 REDIS_URL = os.environ.get("LEDGERBRIDGE_TEST_REDIS_URL")
 
 
@@ -330,7 +332,9 @@ async def test_two_governors_sharing_redis_jointly_keep_the_limit() -> None:
     start = time.time()
     stamps = await admit(pair, 150)
     assert stamps[-1] - start >= 2.0
-    assert busiest(stamps, 1.0) == 50
+    # Redis enters a request at admission; the stamps are taken a moment later, by each
+    # worker's event loop, so a window of them is trimmed by that jitter (20 ms at most here)
+    assert busiest(stamps, 1.0 - STAMP_JITTER) == 50
 
     paused_at = time.time()
     pair[0].pause("paused-realm", 0.5)  # after a 429 seen by the first worker ...
