@@ -107,12 +107,13 @@ def open_database(tmp_path: Path) -> Iterator[Database]:
 
 @asynccontextmanager
 async def open_world(
-    database: Database, settings: TenantSettings | None = None
+    database: Database, settings: TenantSettings | None = None, *, sample_data: bool = False
 ) -> AsyncIterator[World]:
-    """A fresh emulator company and a pusher writing to it from ``database``."""
+    """A fresh emulator company (the sample company with ``sample_data``) and a pusher
+    writing to it from ``database``."""
     emulator = Emulator(EmulatorConfig(limits=UNTHROTTLED))
     emulator.oauth.register_app("push-app", "push-secret", ["http://127.0.0.1/cb"])
-    realm_id = emulator.create_company("Machine Shop")
+    realm_id = emulator.create_company("Machine Shop", sample_data=sample_data)
     token = emulator.oauth.issue_tokens("push-app", realm_id).access_token
     transport = httpx.ASGITransport(app=create_app(emulator))
     async with QBOClient(
