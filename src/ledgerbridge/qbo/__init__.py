@@ -48,7 +48,7 @@ from ._query import MAX_RESULTS, Operator, Query, select
 from ._resources import Page
 from ._retry import RetryPolicy
 from ._state import InvalidStateError, issue_state, verify_state
-from ._types import RequestGate, TokenSet, TokenSource
+from ._types import RequestGate, SlotUnused, TokenSet, TokenSource
 
 __all__ = [
     "ACCOUNTING_SCOPE",
@@ -90,6 +90,7 @@ __all__ = [
     "RetryLaterError",
     "RetryPolicy",
     "ServerError",
+    "SlotUnused",
     "StaleObjectError",
     "StopError",
     "SubscriptionEndedError",

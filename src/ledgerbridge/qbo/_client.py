@@ -35,7 +35,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Self
@@ -62,7 +62,7 @@ from ._json import dumps, loads
 from ._query import Query
 from ._resources import NameListResource, Resource, TransactionResource, VoidableResource, rows
 from ._retry import DEFAULT_RETRY, RetryPolicy
-from ._types import RequestGate, TokenSource
+from ._types import RequestGate, SlotUnused, TokenSource
 
 __all__ = ["MINOR_VERSION", "QBOClient"]
 
@@ -242,6 +242,44 @@ class QBOClient:
                 results.extend(BatchResult(item, bid, error=blocking) for bid, item in chunk)
         return results
 
+    async def batch_when_admitted(
+        self,
+        take: Callable[[], Sequence[BatchItem]],
+        *,
+        request_id: str | None = None,
+    ) -> list[BatchResult]:
+        """One batch request whose items ``take`` picks the moment the gate admits it.
+
+        For a dispatcher that feeds batch and plain requests from one queue: the items wait
+        in the caller's queue, where a plain request may still take them, instead of inside
+        a batch that waits for the batch budget. ``take`` is called once, with the slot held;
+        it returns at most 30 items, or none, and then nothing is sent, the gate gets its
+        place back (:class:`SlotUnused`) and ``[]`` is returned. ``request_id`` (at most 36
+        characters) is the batch's ``requestid``, made here when not given; retries resend
+        the same items with it. One result per item taken, in the order taken; a request
+        that fails as a whole gives its error to each item, as :meth:`batch` does.
+        """
+        chunk: list[tuple[str, BatchItem]] = []
+
+        def body() -> dict[str, Any] | None:
+            items = list(take())
+            if not items:
+                return None
+            if len(items) > BATCH_MAX_ITEMS:
+                raise ValueError(f"a batch request holds at most {BATCH_MAX_ITEMS} items")
+            chunk.extend(zip(_batch.assign_bids(items), items, strict=True))
+            return {"BatchItemRequest": [item.request(bid) for bid, item in chunk]}
+
+        try:
+            document, tid = await self._exchange(
+                "POST", "batch", late_json=body, write=True, request_id=request_id, batch=True
+            )
+        except SlotUnused:
+            return []
+        except QBOError as error:
+            return [BatchResult(item, bid, error=error) for bid, item in chunk]
+        return _batch.results(document, chunk, intuit_tid=tid)
+
     # -- the request core --------------------------------------------------------------------
 
     def _unwrap(self, document: Mapping[str, Any], entity: str) -> dict[str, Any]:
@@ -277,8 +315,13 @@ class QBOClient:
         write: bool = False,
         request_id: str | None = None,
         batch: bool = False,
+        late_json: Callable[[], Mapping[str, Any] | None] | None = None,
     ) -> tuple[dict[str, Any], str | None]:
-        """One logical operation, retried as the policy says: its document and intuit_tid."""
+        """One logical operation, retried as the policy says: its document and intuit_tid.
+
+        ``late_json`` makes the JSON body once the first attempt holds its slot (``None``:
+        nothing to send; :class:`SlotUnused` is raised, and the gate gives the place back).
+        """
         query: dict[str, str] = {**(params or {}), "minorversion": MINOR_VERSION}
         if write:
             limit = _MAX_BATCH_REQUEST_ID if batch else _MAX_REQUEST_ID
@@ -288,9 +331,10 @@ class QBOClient:
             query["requestid"] = request_id  # one id for the call and all its retries
         headers = {"Accept": "application/json"}
         content: bytes | None = None
+        if json is not None or late_json is not None:
+            headers["Content-Type"] = "application/json"
         if json is not None:
             content = dumps(json)
-            headers["Content-Type"] = "application/json"
         elif text is not None:
             content = text.encode()
             headers["Content-Type"] = "application/text"
@@ -308,6 +352,11 @@ class QBOClient:
             started = time.monotonic()
             try:
                 async with self._slot(batch):
+                    if late_json is not None and content is None:
+                        late = late_json()
+                        if late is None:
+                            raise SlotUnused
+                        content = dumps(late)
                     response = await self._http.request(
                         method,
                         url,

@@ -60,6 +60,22 @@ kept rounded UP to the next whole second (the limit is never exceeded, less traf
 through, and a warning says so). Intuit's own windows (K = 1) are whole seconds; at K = 60
 only the 1/60 s window is affected (kept as 1 s, so 10 requests a second instead of 600).
 
+Batch priority. A batch request carries up to 30 writes for one place in the minute window, a
+plain request one: at Intuit's limits a realm writes the most (40 x 30 + 460 = 1,660 a minute)
+when all 40 batch requests of a minute find room among its 500 requests. So while a realm sends
+batch requests (one is in the batch window, running, or waiting to be admitted), a plain
+request is admitted only if the minute window keeps room for every batch request the batch
+window still allows: plain traffic gets the other 460 and can never crowd the batches out. A
+realm that sends no batch requests keeps all 500 for plain ones. (``QBOLimits.batch_priority``
+turns this off; it is off anyway when the batch budget is not below the minute budget, as in
+unthrottled tests.)
+
+Unused slots. A caller that picks what to send only once admitted
+(:meth:`QBOClient.batch_when_admitted`) may find nothing left; it raises
+:class:`SlotUnused` inside the block, and the place is given back: nothing is entered in this
+process's windows for a request that never left (the shared Redis windows, entered at
+admission, keep it: their hits are never undone).
+
 Pauses. After a 429 the client calls :meth:`Governor.pause`; no new slot of that realm is
 granted until the pause ends. The pause is kept in the process; with Redis it is also recorded
 there, for the other workers, as a counter ``{namespace}:{realm_id}:pause`` holding the end of
@@ -85,6 +101,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.limits import safe_string
 from limits.storage import storage_from_string
 
+from ._types import SlotUnused
+
 __all__ = ["Governor", "QBOLimits"]
 
 _log = logging.getLogger(__name__)
@@ -106,6 +124,9 @@ class QBOLimits:
     time_scale: float = 1.0
     #: fraction of each limit to use (0.9 keeps 10 % spare); the default uses the full budget
     headroom: float = 1.0
+    #: while a realm sends batch requests, plain ones leave the minute window room for the
+    #: batch requests still allowed (module docstring, "Batch priority")
+    batch_priority: bool = True
 
     def __post_init__(self) -> None:
         for name in ("requests_per_minute", "requests_per_second", "concurrent"):
@@ -177,6 +198,8 @@ class _Lane:
         self.batch_settled = asyncio.Event()
         #: wall-clock time (``time.time()``) before which no slot is granted
         self.paused_until = 0.0
+        #: batch requests asking for a slot and not admitted yet (batch demand)
+        self.batch_waiting = 0
 
 
 #: how long a slot waits: seconds, or None for "until a running request settles"
@@ -244,6 +267,10 @@ class Governor:
             True: (shared["batch"], shared["minute"], shared["second"]),
         }
         self._concurrent = limits.budget(limits.concurrent)
+        #: keep minute places for batch requests (module docstring, "Batch priority")
+        self._batch_priority = limits.batch_priority and (
+            exact["batch"].amount < exact["minute"].amount
+        )
         self._lanes: dict[str, _Lane] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -333,19 +360,33 @@ class Governor:
         lane = self._lane(realm_id)
         started = time.monotonic()
         waited_on: list[str] = ["concurrent"] if lane.in_flight.locked() else []
-        async with lane.in_flight:
-            await self._admit(realm_id, lane, batch, waited_on)
-            if waited_on:
-                _log.debug(
-                    "QBO slot of realm %s waited %.3f s for: %s",
-                    realm_id,
-                    time.monotonic() - started,
-                    ", ".join(dict.fromkeys(waited_on)),
-                )
-            try:
-                yield
-            finally:
-                await self._settle(realm_id, lane, batch)
+        waiting = int(batch)  # a batch request shows batch demand until it is admitted
+        lane.batch_waiting += waiting
+        try:
+            async with lane.in_flight:
+                await self._admit(realm_id, lane, batch, waited_on)
+                lane.batch_waiting -= waiting
+                waiting = 0
+                if waited_on:
+                    _log.debug(
+                        "QBO slot of realm %s waited %.3f s for: %s",
+                        realm_id,
+                        time.monotonic() - started,
+                        ", ".join(dict.fromkeys(waited_on)),
+                    )
+                used = True
+                try:
+                    yield
+                except SlotUnused:
+                    used = False
+                    raise
+                finally:
+                    if used:
+                        await self._settle(realm_id, lane, batch)
+                    else:
+                        self._give_back(lane, batch)
+        finally:
+            lane.batch_waiting -= waiting  # cancelled while waiting
 
     async def _admit(self, realm_id: str, lane: _Lane, batch: bool, waited_on: list[str]) -> None:
         """Count the request in as running once every window has room; wait until then."""
@@ -390,8 +431,10 @@ class Governor:
     async def _room(self, realm_id: str, lane: _Lane, batch: bool) -> tuple[_Wait, str]:
         """How long until this process's windows have room for one more (0: now)."""
         longest, reason = 0.0, ""
+        kept = 0 if batch else await self._kept_for_batches(realm_id, lane)
         for window in self._windows[batch]:
-            if await self._local.test(window, realm_id, cost=1 + lane.running[window.name]):
+            cost = 1 + lane.running[window.name] + (kept if window.name == "minute" else 0)
+            if await self._local.test(window, realm_id, cost=cost):
                 continue
             stats = await self._local.get_window_stats(window, realm_id)
             if stats.remaining >= window.amount:
@@ -401,6 +444,23 @@ class Governor:
             if window_wait > longest:
                 longest, reason = window_wait, window.name
         return longest, reason
+
+    async def _kept_for_batches(self, realm_id: str, lane: _Lane) -> int:
+        """Minute places a plain request must leave free: the batch requests the batch window
+        still allows, while the realm sends batches (module docstring, "Batch priority")."""
+        if not self._batch_priority:
+            return 0
+        window = self._windows[True][0]
+        stats = await self._local.get_window_stats(window, realm_id)
+        used = window.amount - stats.remaining + lane.running[window.name]
+        if used <= 0 and not lane.batch_waiting:
+            return 0
+        return max(0, window.amount - used)
+
+    def _give_back(self, lane: _Lane, batch: bool) -> None:
+        """A slot nothing was sent in: out of ``running``, entered in no window."""
+        lane.running.subtract(window.name for window in self._windows[batch])
+        self._wake(lane)
 
     async def _reserve(self, realm_id: str, batch: bool) -> tuple[float, str]:
         """Enter the request in the shared windows (Redis) once all have room (0: done)."""

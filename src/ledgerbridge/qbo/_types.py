@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["RequestGate", "TokenSet", "TokenSource"]
+__all__ = ["RequestGate", "SlotUnused", "TokenSet", "TokenSource"]
 
 
 @runtime_checkable
@@ -44,6 +44,17 @@ class RequestGate(Protocol):
     def slot(self, realm_id: str, *, batch: bool = False) -> AbstractAsyncContextManager[None]: ...
 
     def pause(self, realm_id: str, seconds: float) -> None: ...
+
+
+class SlotUnused(Exception):
+    """Raised inside a gate's ``slot`` block when nothing was sent after all.
+
+    :meth:`QBOClient.batch_when_admitted` picks its items only once the gate has admitted the
+    request, so that they wait in the caller's queue rather than in the gate's; when there is
+    nothing left to send it raises this, and a gate that knows it (the governor) gives the
+    place back instead of counting a request that never left. A gate that does not know it
+    lets it pass and counts the slot as used, which is merely conservative.
+    """
 
 
 @dataclass(frozen=True)

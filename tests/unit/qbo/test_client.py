@@ -456,3 +456,34 @@ async def test_own_http_client_is_left_open(
             http=http,
             transport=httpx.ASGITransport(app=create_app(emulator)),
         )
+
+
+async def test_batch_when_admitted_takes_its_items_once_the_slot_is_held(
+    qbo: QBOClient, emulator: Emulator, realm_id: str, gate: RecordingGate
+) -> None:
+    """``take`` runs with the gate's slot held; its items go out under the requestid given."""
+    held_while_taking: list[int] = []
+
+    def take() -> list[BatchItem]:
+        held_while_taking.append(gate.open_slots)
+        return [BatchItem("create", "Vendor", body={"DisplayName": f"Late {n}"}) for n in range(3)]
+
+    results = await qbo.batch_when_admitted(take, request_id="b" * 36)
+    assert held_while_taking == [1]
+    assert [r.unwrap()["DisplayName"] for r in results] == ["Late 0", "Late 1", "Late 2"]
+    [sent] = log_entries(emulator, realm_id, "/batch")
+    assert params(sent)["requestid"] == "b" * 36
+
+
+async def test_batch_when_admitted_sends_nothing_when_nothing_is_left(
+    qbo: QBOClient, emulator: Emulator, realm_id: str, gate: RecordingGate
+) -> None:
+    assert await qbo.batch_when_admitted(list) == []
+    assert log_entries(emulator, realm_id, "/batch") == []
+    assert gate.slots == [(realm_id, True)] and gate.open_slots == 0
+
+
+async def test_batch_when_admitted_refuses_more_than_30_items(qbo: QBOClient) -> None:
+    items = [BatchItem("query", query="select * from Item")] * 31
+    with pytest.raises(ValueError, match="30"):
+        await qbo.batch_when_admitted(lambda: items)

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
+from ledgerbridge.qbo import SlotUnused
 from ledgerbridge.qbo._governor import Governor, QBOLimits
 from support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
@@ -343,3 +344,79 @@ async def test_two_governors_sharing_redis_jointly_keep_the_limit() -> None:
     for governor in pair:
         await governor.aclose()
     assert 0.5 <= held[0] - paused_at < 0.9
+
+
+# -- batch priority and unused slots ----------------------------------------------------------
+
+
+def in_first_window(stamps: list[float], start: float, window: float = 1.0) -> int:
+    return sum(1 for stamp in stamps if stamp - start < window - EPSILON)
+
+
+async def test_plain_requests_leave_the_minute_room_the_batches_still_need() -> None:
+    """20 a minute, 5 of them batches: once a batch is sent, plain requests get 15 places of
+    the minute and the 4 batches asked for later still find theirs in the same minute."""
+    governor = Governor(limits(requests_per_minute=20, batch_per_minute=5))
+    start = time.time()
+    await admit([governor], 1, batch=True)
+    plain = asyncio.create_task(admit([governor], 30))
+    await asyncio.sleep(0.3)
+    later = await admit([governor], 4, batch=True)
+    stamps = await plain
+    await governor.aclose()
+    assert max(later) - start < 0.5
+    assert in_first_window(stamps, start) == 15
+    assert busiest(stamps + later, 1.0) <= 20
+
+
+async def test_a_realm_that_sends_no_batches_keeps_the_whole_minute_for_plain_requests() -> None:
+    governor = Governor(limits(requests_per_minute=20, batch_per_minute=5))
+    start = time.time()
+    stamps = await admit([governor], 25)
+    await governor.aclose()
+    assert in_first_window(stamps, start) == 20
+
+
+async def test_without_batch_priority_plain_requests_crowd_the_batches_out() -> None:
+    """The control of the test above: the same traffic with ``batch_priority=False``."""
+    governor = Governor(limits(requests_per_minute=20, batch_per_minute=5, batch_priority=False))
+    start = time.time()
+    await admit([governor], 1, batch=True)
+    plain = asyncio.create_task(admit([governor], 30))
+    await asyncio.sleep(0.3)
+    later = await admit([governor], 4, batch=True)
+    stamps = await plain
+    await governor.aclose()
+    assert in_first_window(stamps, start) == 19
+    assert min(later) - start >= 1.0 - EPSILON
+
+
+async def test_a_batch_waiting_for_its_slot_already_holds_the_plain_requests_back() -> None:
+    """Batch demand starts when a batch asks, not when it is first admitted: with every
+    in-flight place taken, plain requests queued behind a waiting batch leave it its room."""
+    governor = Governor(limits(requests_per_minute=10, batch_per_minute=3, concurrent=1))
+    start = time.time()
+    holder = asyncio.create_task(admit([governor], 1, hold=0.2))
+    await asyncio.sleep(0.05)
+    batches = asyncio.create_task(admit([governor], 3, batch=True))
+    await asyncio.sleep(0.05)
+    stamps = await admit([governor], 10)
+    await holder
+    batch_stamps = await batches
+    await governor.aclose()
+    assert max(batch_stamps) - start < 1.0 - EPSILON
+    assert in_first_window(stamps, start) == 6  # 10 - 1 (the holder) - 3 batches
+
+
+async def test_an_unused_slot_is_given_back_without_counting() -> None:
+    """``SlotUnused`` raised in the block: the place is free again, no window holds it."""
+    governor = Governor(limits(requests_per_minute=2, batch_per_minute=1))
+    start = time.time()
+    for batch in (False, True, False, True):
+        with pytest.raises(SlotUnused):
+            async with governor.slot(REALM, batch=batch):
+                raise SlotUnused
+    plain = await admit([governor], 1)
+    batches = await admit([governor], 1, batch=True)
+    await governor.aclose()
+    assert max(plain + batches) - start < 0.2
