@@ -315,3 +315,126 @@ class Operation(Base):
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+# -- inbound (issue 6): what comes back from QBO, and the events feed -------------------------
+#: a stored webhook notification: received (not processed yet), processed, or failed (the
+#: error says why; a signed body that is not in Intuit's formats)
+NOTIFICATION_STATUSES: Final = ("received", "processed", "failed")
+
+
+class FeedEvent(Base):
+    """One event of a tenant's feed: what came in from QBO, what each sync did.
+
+    ``seq`` counts per tenant from 1, without gaps, in commit order (``_events.py`` takes a
+    lock on the tenant to append), so that a reader's cursor never skips a late commit.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "seq"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    seq: Mapped[int] = mapped_column(autoincrement=False)
+    #: e.g. customer.imported, payment.received, record.synced, qbo.changed (docs/inbound.md)
+    kind: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str | None] = mapped_column(String(64))
+    app_id: Mapped[str | None] = mapped_column(String(255))
+    qbo_type: Mapped[str | None] = mapped_column(String(64))
+    qbo_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class EventEndpoint(Base):
+    """Where a tenant's events are pushed (the host app's URL), and how far delivery got."""
+
+    __tablename__ = "event_endpoints"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    #: the HMAC key of the signature header, Fernet-encrypted like the tokens
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    #: the last event the host app acknowledged (0: none)
+    delivered_seq: Mapped[int]
+    #: failed attempts since the last success (the backoff's exponent)
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    #: one deliverer at a time: the lease's token and end
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    leased_until: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class WebhookNotification(Base):
+    """A webhook notification exactly as received (the signed bytes), before and after it is
+    processed; the body's SHA-256 is unique, so a replayed notification is stored once."""
+
+    __tablename__ = "webhook_notifications"
+    __table_args__ = (
+        UniqueConstraint("body_sha256"),
+        CheckConstraint(_one_of("status", NOTIFICATION_STATUSES), name="status"),
+        # the sweeper's question: what is still waiting, oldest first
+        Index(None, "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundVersion(Base):
+    """The newest version of a QBO object the inbound sync has processed: a webhook and the
+    CDC back-stop that both see one change apply it once."""
+
+    __tablename__ = "inbound_versions"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "qbo_type", "qbo_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    qbo_type: Mapped[str] = mapped_column(String(64))
+    qbo_id: Mapped[str] = mapped_column(String(64))
+    #: NULL once deleted (merged away, or a deleted transaction)
+    sync_token: Mapped[str | None] = mapped_column(String(32))
+    deleted: Mapped[bool]
+    processed_at: Mapped[datetime]
+
+
+class CDCBookmark(Base):
+    """Where the CDC back-stop of a connection resumes: changes since this moment."""
+
+    __tablename__ = "cdc_bookmarks"
+
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    #: the company the bookmark is for: a reconnect to another company starts afresh
+    realm_id: Mapped[str] = mapped_column(String(32))
+    changed_since: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class QBOOwnedRecord(Base):
+    """A record that came from QBO (imported at setup, a payment made in QBO), not from the
+    host app: stored with its link so that it is never pushed back."""
+
+    __tablename__ = "qbo_owned_records"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "record_type", "app_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    record_type: Mapped[str] = mapped_column(String(64))
+    app_id: Mapped[str] = mapped_column(String(255))
+    qbo_type: Mapped[str] = mapped_column(String(64))
+    qbo_id: Mapped[str] = mapped_column(String(64))
+    #: the hash ledgerbridge stored; once the record's differs, the host app has taken it over
+    content_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+# echo suppression asks the write log whether ledgerbridge wrote this version of an object
+Index(None, Operation.tenant_id, Operation.qbo_type, Operation.qbo_id)
