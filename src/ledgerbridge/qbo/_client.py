@@ -60,7 +60,14 @@ from ._errors import (
 )
 from ._json import dumps, loads
 from ._query import Query
-from ._resources import NameListResource, Resource, TransactionResource, VoidableResource, rows
+from ._resources import (
+    NameListResource,
+    Resource,
+    TransactionResource,
+    VoidableResource,
+    WritableResource,
+    rows,
+)
 from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._types import RequestGate, SlotUnused, TokenSource
 
@@ -133,6 +140,12 @@ class QBOClient:
         self.purchase_orders = TransactionResource(self, "PurchaseOrder")
         self.bills = TransactionResource(self, "Bill")
         self.inventory_adjustments = TransactionResource(self, "InventoryAdjustment")
+        #: entity name -> its namespace, for :meth:`send`
+        self._by_entity: dict[str, Resource] = {
+            value.entity.lower(): value
+            for value in vars(self).values()
+            if isinstance(value, Resource)
+        }
 
     def __repr__(self) -> str:
         return f"<QBOClient realm_id={self.realm_id!r}>"
@@ -208,6 +221,33 @@ class QBOClient:
                     for entity in names:
                         changed[entity].extend(rows(response, entity))
         return changed
+
+    async def send(self, item: BatchItem, *, request_id: str | None = None) -> dict[str, Any]:
+        """One batch item sent on its own, as the plain request that does the same thing.
+
+        A dispatcher that mixes batch and plain requests describes every write as a
+        :class:`BatchItem`; this sends one through its entity's namespace (create, sparse or
+        full update, delete, void) with ``request_id``, or runs a query item. It returns the
+        object (a query: its ``QueryResponse``) and raises the request's error.
+        """
+        if item.operation == "query":
+            assert item.query is not None  # checked on creation
+            return await self.query(
+                item.query if isinstance(item.query, str) else item.query.to_sql()
+            )
+        assert item.entity is not None and item.body is not None
+        resource = self._by_entity.get(item.entity.lower())
+        body = item.body
+        if item.operation == "create" and isinstance(resource, WritableResource):
+            return await resource.create(body, request_id=request_id)
+        if item.operation == "update" and isinstance(resource, WritableResource):
+            return await resource.update(body, sparse=item.sparse, request_id=request_id)
+        object_id, sync_token = str(body["Id"]), str(body["SyncToken"])
+        if item.operation == "delete" and isinstance(resource, TransactionResource):
+            return await resource.delete(object_id, sync_token, request_id=request_id)
+        if item.operation == "void" and isinstance(resource, VoidableResource):
+            return await resource.void(object_id, sync_token, request_id=request_id)
+        raise ValueError(f"ledgerbridge does not {item.operation} {item.entity} objects")
 
     async def batch(
         self, items: Sequence[BatchItem], *, chunk_size: int = BATCH_MAX_ITEMS

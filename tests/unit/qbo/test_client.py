@@ -487,3 +487,27 @@ async def test_batch_when_admitted_refuses_more_than_30_items(qbo: QBOClient) ->
     items = [BatchItem("query", query="select * from Item")] * 31
     with pytest.raises(ValueError, match="30"):
         await qbo.batch_when_admitted(lambda: items)
+
+
+async def test_send_runs_one_batch_item_as_the_plain_request(
+    qbo: QBOClient, emulator: Emulator, realm_id: str
+) -> None:
+    """Each operation of a batch item, sent alone through its entity's namespace."""
+    customer = await qbo.send(BatchItem("create", "Customer", body={"DisplayName": "Alone"}))
+    renamed = await qbo.send(
+        BatchItem(
+            "update",
+            "Customer",
+            body={"Id": customer["Id"], "SyncToken": customer["SyncToken"], "Notes": "sent alone"},
+        ),
+        request_id="send-update",
+    )
+    invoice = await new_invoice(qbo, customer)
+    voided = await qbo.send(BatchItem("void", "Invoice", body=invoice))
+    found = await qbo.send(BatchItem("query", query=select("Customer").where_eq(Id=customer["Id"])))
+    assert renamed["Notes"] == "sent alone" and renamed["DisplayName"] == "Alone"
+    assert voided["TotalAmt"] == 0
+    assert found["Customer"][0]["Notes"] == "sent alone"
+    assert "send-update" in request_ids(log_entries(emulator, realm_id, "/customer"))
+    with pytest.raises(ValueError, match="does not delete Customer"):
+        await qbo.send(BatchItem("delete", "Customer", body={"Id": "1", "SyncToken": "0"}))

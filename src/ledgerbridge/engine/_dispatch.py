@@ -1,0 +1,221 @@
+"""The dispatcher: independent writes to one company, sent as fast as Intuit allows.
+
+Intuit meters a company by requests, not by writes (``QBO-REFERENCE.md`` section 5): 500
+requests a minute, of which 40 may be batch requests of up to 30 operations each. A sync that
+writes one object per request is capped at 500 writes a minute; one that spends the 40 batch
+requests on full batches and the other 460 requests on single writes reaches
+40 x 30 + 460 = 1,660. :class:`Dispatcher` does the second, for a list of writes that do not
+depend on each other (one wave of the bulk push):
+
+* **two kinds of sender** share one queue: ``batch_senders`` tasks each send batch requests
+  of up to ``batch_size`` writes, ``plain_senders`` tasks each send one write at a time. All
+  of them together hold at most the governor's in-flight places (``in_flight``), so a sender
+  waiting for its turn never keeps another kind of request out of its place.
+* **a batch takes its writes when it is admitted** (:meth:`QBOClient.batch_when_admitted`),
+  not before: while the batch budget of the minute is spent, the writes stay in the queue and
+  the plain senders keep taking them one by one. The governor keeps the minute room the
+  remaining batches need (its "batch priority"), so plain traffic takes the other 460 places
+  and never crowds the batches out.
+* **results are handed over per request**: ``on_done`` gets every write of one request with
+  its answer (the object, or the :class:`QBOError` of that write), so that the caller records
+  a whole batch in one store transaction. ``on_sending`` is called with the writes of a
+  request and the batch's ``requestid`` (``None`` for a write sent alone, which carries its
+  own ``Write.request_id``) the moment before they are sent, for the durable operation log.
+* **a company that refuses everything stops it**: after a :class:`ReconnectError` or a
+  :class:`StopError` (the connection is gone, the subscription ended) nothing more is sent;
+  the writes still queued come back with that error.
+
+Retries (429, 5xx, timeouts) happen inside the client, with the same ``requestid``; a write
+that still failed comes back with its error and the caller decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ledgerbridge.qbo import (
+    BATCH_MAX_ITEMS,
+    BatchItem,
+    QBOClient,
+    QBOError,
+    ReconnectError,
+    StopError,
+)
+
+__all__ = ["DispatchStats", "Dispatcher", "Sent", "Write"]
+
+#: how many of the in-flight places batch senders hold by default: enough to keep the batch
+#: budget busy when a batch takes a few seconds to answer, the rest for single writes
+_DEFAULT_BATCH_SENDERS: Final = 4
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write: the operation as a batch item, the caller's key, and the ``requestid`` it
+    carries when it is sent on its own (a batch request carries one of its own)."""
+
+    item: BatchItem
+    key: Hashable
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A write and its answer: the object QBO returned, or the error of this write."""
+
+    write: Write
+    value: dict[str, Any] | None = None
+    error: QBOError | None = None
+    #: the batch request's ``requestid`` and this write's ``bId`` in it (None when alone)
+    batch_request_id: str | None = None
+    bid: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class DispatchStats:
+    """What one :meth:`Dispatcher.run` sent."""
+
+    batch_requests: int = 0
+    plain_requests: int = 0
+    #: writes sent in batch requests and alone
+    batched_writes: int = 0
+    single_writes: int = 0
+    #: writes never sent because the company refused everything (StopError, ReconnectError)
+    unsent: int = 0
+    batch_sizes: list[int] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return self.batch_requests + self.plain_requests
+
+
+OnDone = Callable[[Sequence[Sent]], Awaitable[None] | None]
+OnSending = Callable[[Sequence[Write], str | None], None]
+
+
+class Dispatcher:
+    """Sends lists of independent writes to one company (module docstring)."""
+
+    def __init__(
+        self,
+        qbo: QBOClient,
+        *,
+        in_flight: int = 10,
+        batch_senders: int | None = None,
+        batch_size: int = BATCH_MAX_ITEMS,
+        on_sending: OnSending | None = None,
+        new_request_id: Callable[[], str] | None = None,
+    ) -> None:
+        """``in_flight``: requests at once (the governor's concurrency, Intuit's 10);
+        ``batch_senders`` of them send batches (default 4, at most ``in_flight - 1``);
+        ``batch_size``: writes per batch request (at most 30)."""
+        if in_flight < 2:
+            raise ValueError("in_flight must be at least 2: one batch and one plain sender")
+        if not 1 <= batch_size <= BATCH_MAX_ITEMS:
+            raise ValueError(f"batch_size must be between 1 and {BATCH_MAX_ITEMS}")
+        batches = _DEFAULT_BATCH_SENDERS if batch_senders is None else batch_senders
+        if not 1 <= batches < in_flight:
+            raise ValueError("batch_senders must be at least 1 and fewer than in_flight")
+        self._qbo = qbo
+        self._batch_senders = batches
+        self._plain_senders = in_flight - batches
+        self._batch_size = batch_size
+        self._on_sending = on_sending
+        self._new_request_id = new_request_id or (lambda: uuid.uuid4().hex)
+
+    async def run(self, writes: Iterable[Write], on_done: OnDone) -> DispatchStats:
+        """Send every write; ``on_done`` gets each request's writes with their answers."""
+        round_ = _Round(self, deque(writes), on_done)
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._batch_senders):
+                group.create_task(round_.send_batches())
+            for _ in range(self._plain_senders):
+                group.create_task(round_.send_singles())
+        await round_.flush_unsent()
+        return round_.stats
+
+
+class _Round:
+    """The state of one :meth:`Dispatcher.run`: the queue, the stats, the blocking error."""
+
+    def __init__(self, dispatcher: Dispatcher, queue: deque[Write], on_done: OnDone) -> None:
+        self.dispatcher = dispatcher
+        self.queue = queue
+        self.on_done = on_done
+        self.stats = DispatchStats()
+        self.blocking: QBOError | None = None
+
+    async def send_batches(self) -> None:
+        qbo, size = self.dispatcher._qbo, self.dispatcher._batch_size
+        while self.queue and self.blocking is None:
+            request_id = self.dispatcher._new_request_id()
+            taken: list[Write] = []
+
+            def take(request_id: str = request_id, taken: list[Write] = taken) -> list[BatchItem]:
+                if self.blocking is not None:
+                    return []
+                while self.queue and len(taken) < size:
+                    taken.append(self.queue.popleft())
+                if taken:
+                    self._sending(taken, request_id)
+                return [write.item for write in taken]
+
+            results = await qbo.batch_when_admitted(take, request_id=request_id)
+            if not taken:
+                continue  # the plain senders emptied the queue meanwhile
+            self.stats.batch_requests += 1
+            self.stats.batched_writes += len(taken)
+            self.stats.batch_sizes.append(len(taken))
+            sent = [
+                Sent(write, result.value, result.error, request_id, result.bid)
+                for write, result in zip(taken, results, strict=True)
+            ]
+            self._check_blocking(sent)
+            await self._done(sent)
+
+    async def send_singles(self) -> None:
+        qbo = self.dispatcher._qbo
+        while self.queue and self.blocking is None:
+            write = self.queue.popleft()
+            self._sending([write], None)
+            self.stats.plain_requests += 1
+            self.stats.single_writes += 1
+            try:
+                sent = Sent(write, await qbo.send(write.item, request_id=write.request_id))
+            except QBOError as error:
+                sent = Sent(write, error=error)
+                self._check_blocking([sent])
+            await self._done([sent])
+
+    async def flush_unsent(self) -> None:
+        """The writes left when the company refused everything come back with its error."""
+        if self.blocking is None or not self.queue:
+            return
+        unsent = [Sent(write, error=self.blocking) for write in self.queue]
+        self.queue.clear()
+        self.stats.unsent += len(unsent)
+        await self._done(unsent)
+
+    def _sending(self, writes: Sequence[Write], request_id: str | None) -> None:
+        if self.dispatcher._on_sending is not None:
+            self.dispatcher._on_sending(writes, request_id)
+
+    def _check_blocking(self, sent: Sequence[Sent]) -> None:
+        for one in sent:
+            if isinstance(one.error, (ReconnectError, StopError)) and self.blocking is None:
+                self.blocking = one.error
+
+    async def _done(self, sent: Sequence[Sent]) -> None:
+        outcome = self.on_done(sent)
+        if inspect.isawaitable(outcome):
+            await outcome
