@@ -235,7 +235,8 @@ class QBOClient:
             return await self.query(
                 item.query if isinstance(item.query, str) else item.query.to_sql()
             )
-        assert item.entity is not None and item.body is not None
+        assert item.entity is not None
+        assert item.body is not None
         resource = self._by_entity.get(item.entity.lower())
         body = item.body
         if item.operation == "create" and isinstance(resource, WritableResource):

@@ -61,9 +61,7 @@ async def company(
     limits: Limits = UNTHROTTLED, *, time_scale: float = 1, latency_ms: float = 0
 ) -> AsyncIterator[Company]:
     """A fresh emulator company and a client on it through a governor of the same limits."""
-    emulator = Emulator(
-        EmulatorConfig(limits=limits, time_scale=time_scale, latency_ms=latency_ms)
-    )
+    emulator = Emulator(EmulatorConfig(limits=limits, time_scale=time_scale, latency_ms=latency_ms))
     emulator.oauth.register_app(CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI])
     realm_id = emulator.create_company("Dispatch Machine Shop")
     token = emulator.oauth.issue_tokens(CLIENT_ID, realm_id).access_token
@@ -161,9 +159,7 @@ async def test_a_company_that_refuses_everything_stops_the_round() -> None:
     async with company() as shop:
         shop.emulator.faults.arm("subscription_ended", count=1000)
         done = Collected()
-        stats = await Dispatcher(shop.qbo, batch_senders=1, in_flight=2).run(
-            customers(200), done
-        )
+        stats = await Dispatcher(shop.qbo, batch_senders=1, in_flight=2).run(customers(200), done)
         requests = len(shop.log())
     assert len(done.sent) == 200
     assert all(isinstance(s.error, StopError) for s in done.sent)
