@@ -6,12 +6,10 @@ new US QBO company (``docs/emulator.md``, "Companies").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pushkit import World, open_database, open_world
+from pushkit import World, open_world
 
 from ledgerbridge.engine import SettingProblem, SettingsCheck, check_settings
 from ledgerbridge.model import ALL_RECORD_TYPES, PaymentMethodSetting, TenantSettings
@@ -21,18 +19,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 #: every type but refunds: the defaults then give no warning (no refund account yet)
 NO_REFUNDS = ALL_RECORD_TYPES - {"refund"}
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    with open_database(tmp_path) as database:
-        yield database
-
-
-@pytest.fixture
-async def world(database: Database) -> AsyncIterator[World]:
-    async with open_world(database) as world:
-        yield world
 
 
 async def _check(world: World, **changes: Any) -> SettingsCheck:
