@@ -6,9 +6,11 @@ it, the SQLite record and link stores, and a pusher; :func:`open_world` builds o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import json
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from ledgerbridge.store import (
     Database,
     LinkRecord,
     LinkStore,
+    RecordInput,
     RecordStore,
     TokenCipher,
 )
@@ -31,6 +34,13 @@ from support import UNTHROTTLED
 
 TENANT = "machine-shop"
 FAST = RetryPolicy(max_attempts=2, throttle_wait=0.01, backoff_base=0.01, backoff_cap=0.02)
+#: wraps the emulator's transport (a QBO behaviour the emulator does not have, in one test)
+TransportWrapper = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+
+
+def money(value: Any) -> Decimal:
+    """A QBO amount (a JSON number or string) as a Decimal."""
+    return Decimal(str(value))
 
 
 class StaticTokens:
@@ -46,6 +56,23 @@ class StaticTokens:
         return self.token
 
 
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """The emulator's transport, keeping ``(path, JSON body)`` of every write request: the
+    emulator's request log has no bodies, and a test may need to see what an update sent."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and not request.url.path.endswith("/query"):
+            self.sent.append((request.url.path, json.loads(await request.aread())))
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 @dataclass
 class World:
     """The emulator, one company, a client, the stores and a pusher."""
@@ -56,6 +83,8 @@ class World:
     records: RecordStore
     links: LinkStore
     pusher: Pusher
+    #: (path, JSON body) of every write request, in order (:class:`RecordingTransport`)
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def put(self, record: Any) -> None:
         self.records.put(
@@ -64,6 +93,25 @@ class World:
             app_id=record.id,
             payload=record.model_dump(mode="json"),
             content_hash=content_hash(record),
+        )
+
+    def delete(self, record_type: str, app_id: str) -> None:
+        """The host app deletes a record."""
+        self.records.delete(tenant_id=TENANT, record_type=record_type, app_id=app_id)
+
+    def put_all(self, records: Iterable[Any]) -> None:
+        """Store many records in one transaction (much faster than :meth:`put` each)."""
+        self.records.put_many(
+            tenant_id=TENANT,
+            records=[
+                RecordInput(
+                    record_type=record.type,
+                    app_id=record.id,
+                    payload=record.model_dump(mode="json"),
+                    content_hash=content_hash(record),
+                )
+                for record in records
+            ],
         )
 
     def with_settings(self, settings: TenantSettings) -> Pusher:
@@ -83,6 +131,15 @@ class World:
     def writes(self) -> list[dict[str, Any]]:
         log = self.emulator.request_log(self.realm_id)
         return [r for r in log if r["method"] == "POST" and not r["path"].endswith("/query")]
+
+    def write_paths(self, since: int = 0) -> list[str]:
+        """The last path segment (the entity, lower case) of each write after the first
+        ``since`` writes, e.g. ``["item", "inventoryadjustment"]``."""
+        return [w["path"].rsplit("/", 1)[-1] for w in self.writes()[since:]]
+
+    def dirty(self) -> set[tuple[str, str]]:
+        """The (record type, app id) of every record still waiting to be pushed."""
+        return {(r.record_type, r.app_id) for r in self.records.dirty(tenant_id=TENANT)}
 
     def objects(self, entity: str) -> list[dict[str, Any]]:
         return list(self.emulator.company(self.realm_id).objects[entity].values())
@@ -107,15 +164,20 @@ def open_database(tmp_path: Path) -> Iterator[Database]:
 
 @asynccontextmanager
 async def open_world(
-    database: Database, settings: TenantSettings | None = None, *, sample_data: bool = False
+    database: Database,
+    settings: TenantSettings | None = None,
+    *,
+    sample_data: bool = False,
+    wrap: TransportWrapper | None = None,
 ) -> AsyncIterator[World]:
     """A fresh emulator company (the sample company with ``sample_data``) and a pusher
-    writing to it from ``database``."""
+    writing to it from ``database``; ``wrap`` wraps the emulator's transport."""
     emulator = Emulator(EmulatorConfig(limits=UNTHROTTLED))
     emulator.oauth.register_app("push-app", "push-secret", ["http://127.0.0.1/cb"])
     realm_id = emulator.create_company("Machine Shop", sample_data=sample_data)
     token = emulator.oauth.issue_tokens("push-app", realm_id).access_token
-    transport = httpx.ASGITransport(app=create_app(emulator))
+    served: httpx.AsyncBaseTransport = httpx.ASGITransport(app=create_app(emulator))
+    transport = RecordingTransport(served if wrap is None else wrap(served))
     async with QBOClient(
         realm_id,
         base_url="http://qbo.test/v3",
@@ -131,4 +193,4 @@ async def open_world(
             links=links,
             settings=settings or TenantSettings(),
         )
-        yield World(emulator, realm_id, qbo, records, links, pusher)
+        yield World(emulator, realm_id, qbo, records, links, pusher, transport.sent)

@@ -8,11 +8,14 @@ dependencies"). For each record, in this order:
 2. **References first**: the record is mapped (``ledgerbridge.mapping``); each reference the
    mapping reports unresolved (:class:`UnresolvedReferenceError`) is resolved and the record
    mapped again. App records (customers, projects, vendors, items, sales orders, invoices,
-   purchase orders) resolve to their link, else are pushed now (nobody pre-syncs parts);
-   QBO lists named by settings (accounts, payment methods, terms, tax codes, the charge item)
-   are found by name; an item category is found by name or created. A payment's
-   applications are capped at each invoice's QBO ``Balance``, read just before
-   (``cap_applications``), so an invoice is never paid twice.
+   purchase orders) resolve to their link, else are pushed now (nobody pre-syncs parts; a
+   record the app deleted is not); QBO lists named by settings (accounts, payment methods,
+   terms, tax codes, the charge item) are found by name; an item category is found by name
+   or created. A payment method that QBO lacks is created when the tenant allows it
+   (``create_missing_payment_methods``; card brands as CREDIT_CARD methods), else the record
+   fails with a sentence naming the method and that setting. A payment's applications are
+   capped at each invoice's QBO ``Balance``, read just before (``cap_applications``), so an
+   invoice is never paid twice.
 3. **Name lists** (customers, projects, vendors, items), when unlinked: a QBO record whose
    name matches after :func:`normalize_name` (inactive ones included, their " (deleted)"
    suffix stripped) is linked and updated (which reactivates it); else one is created.
@@ -33,30 +36,55 @@ dependencies"). For each record, in this order:
    link with the shop owner's sentence, QBO's code and ``intuit_tid``; the record stays
    dirty. :meth:`Pusher.push_dirty` goes on with the other records and never raises.
 
+**Inventory levels** (``inventory_level``), when QBO tracks quantities
+(``inventory_mode: qbo_tracks``): the item is resolved like any reference, its ``QtyOnHand``
+read, and an InventoryAdjustment of the difference to the app's quantity created; a zero
+difference sends nothing (skipped). Because the difference is taken from what QBO holds at
+that moment, pushing the same level again never adjusts twice. The link follows the latest
+adjustment (an adjustment is never updated: a new level is a new one). In ``app_master`` mode,
+or for an item QBO does not track (not of type Inventory), the level is skipped with a
+sentence saying so.
+
+**Received purchase orders**: a purchase order with status ``received`` or ``finished`` is
+also written as a Bill linked to it (``LinkedTxn``, each bill line linking its order line, as
+QBO's "Copy to Bill" does). The bill's link is a second link of the order, of record type
+``purchase_order_bill`` (:data:`PO_BILL`) and the order's app id, holding the order's content
+hash: the bill is written once, updated when the order changes, and re-attached (a bill that
+QBO shows linked to the order) rather than duplicated. Until the bill is written the order
+stays dirty, and the next push writes only what is missing. An order set back to
+``ordered`` leaves its bill alone, with a warning on the order's link.
+
+**Deletions** (a record the app deleted): the QBO object of a linked record is made inactive
+(name lists), voided (invoices, payments) or deleted (the other transactions); the rule per
+type and its reasons are in ``_push_removal`` and ``docs/sync-rules.md``. A purchase order's
+bill is deleted before the order. The link then says ``deleted`` or ``voided`` and the
+record is clean; it is never sent twice. QBO's refusals (a customer with an open balance, an
+invoice with payments applied) fail the record with a sentence saying what to do in QBO. A
+deleted record that never reached QBO sends nothing and is skipped. A record the app sends
+again after its deletion comes back: a deleted transaction is created anew, a voided one or
+an inactive name-list record is updated in place (which reactivates it).
+
 **Eligibility gates**: a record pushed on its own (:meth:`Pusher.push`,
 :meth:`Pusher.push_dirty`) is first checked with :meth:`TenantSettings.skip_reason`: a type
 that is not enabled, a customer, project, invoice or payment created before the sync start
 date, a project not at the trigger stage (and the payment rules) make it ``skipped`` with
 that sentence, marked clean, and nothing is sent. A linked record ignores the date and stage
-rules. Invoices and payments are dated by their own date; customers and projects, which have
-none, by the store's ``received_at`` (the store keeps no creation time). A record resolved as
-another record's dependency is pushed whatever its eligibility. The refund account must be a
-Bank or Other Current Asset account; another type makes the refund wait.
-
-Not handled yet: deletions (a deleted record stays dirty, reported as skipped), inventory
-levels, and a received purchase order's Bill.
+rules. Invoices and payments are dated by their own date; customers and projects by their
+``created_at`` (the app's creation time) when the app gives it, else by when ledgerbridge
+first received them (``StoredRecord.first_received_at``, which a later put does not move).
+A record resolved as another record's dependency is pushed whatever its eligibility. The
+refund account must be a Bank or Other Current Asset account; another type makes the refund
+wait. A deletion of a type that is not enabled is skipped too.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final
 
-from ledgerbridge._errors import LedgerbridgeError
 from ledgerbridge.mapping import (
     MappingError,
     Payload,
@@ -66,28 +94,28 @@ from ledgerbridge.mapping import (
     SkipRecordError,
     UnresolvedReferenceError,
     close_estimate,
-    expected_total,
     map_bill,
     map_credit_memo,
     map_customer,
+    map_inventory_level,
     map_invoice,
     map_item,
     map_payment,
     map_project,
     map_purchase_order,
+    map_purchase_order_bill,
     map_refund,
     map_sales_order,
     map_vendor,
     normalize_name,
     other_estimates,
-    sparse_update,
-    strip_deleted_suffix,
 )
 from ledgerbridge.model import (
     AnyRecord,
     Bill,
     CreditMemo,
     Customer,
+    InventoryLevel,
     Invoice,
     Item,
     Payment,
@@ -97,22 +125,42 @@ from ledgerbridge.model import (
     SalesOrder,
     TenantSettings,
     Vendor,
-    parse_record,
-    round_money,
     to_decimal,
 )
 from ledgerbridge.qbo import (
-    DuplicateNameError,
-    Page,
     QBOClient,
     QBOError,
-    Query,
-    StaleObjectError,
     select,
 )
 from ledgerbridge.store import LinkRecord, LinkStore, RecordStore, StoredRecord
 
-__all__ = ["PUSH_ORDER", "PushOutcome", "PushReport", "PushResult", "Pusher"]
+from ._push_names import match_or_create, update_named
+from ._push_removal import REMOVAL, Remover
+from ._push_support import (
+    ENTITY,
+    PO_BILL,
+    REMOVED,
+    Namespace,
+    PushFailed,
+    PushOutcome,
+    PushReport,
+    PushResult,
+    RecordBook,
+    Written,
+    bill_left_behind,
+    from_qbo,
+    join_warnings,
+    missing_payment_method,
+    new_payment_method,
+    parse,
+    po_line_ids,
+    pushed,
+    rows,
+    total_warning,
+    update_owned,
+)
+
+__all__ = ["PO_BILL", "PUSH_ORDER", "PushOutcome", "PushReport", "PushResult", "Pusher"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +171,7 @@ PUSH_ORDER: Final[tuple[str, ...]] = (
     "project",
     "vendor",
     "item",
+    "inventory_level",
     "sales_order",
     "invoice",
     "purchase_order",
@@ -131,30 +180,7 @@ PUSH_ORDER: Final[tuple[str, ...]] = (
     "refund",
     "bill",
 )
-
-PushOutcome = Literal["created", "updated", "linked", "unchanged", "skipped", "waiting", "failed"]
-
-#: record type -> (QBO entity, client namespace attribute)
-_ENTITY: Final[Mapping[str, tuple[str, str]]] = {
-    "customer": ("Customer", "customers"),
-    "project": ("Customer", "customers"),
-    "vendor": ("Vendor", "vendors"),
-    "item": ("Item", "items"),
-    "sales_order": ("Estimate", "estimates"),
-    "invoice": ("Invoice", "invoices"),
-    "purchase_order": ("PurchaseOrder", "purchase_orders"),
-    "payment": ("Payment", "payments"),
-    "credit_memo": ("CreditMemo", "credit_memos"),
-    "refund": ("RefundReceipt", "refund_receipts"),
-    "bill": ("Bill", "bills"),
-}
 _NAME_LISTS: Final = frozenset({"customer", "project", "vendor", "item"})
-#: what the duplicate-name rule appends, per record type
-_KIND_SUFFIX: Final[Mapping[str, str]] = {
-    "customer": " (Customer)",
-    "project": " (Customer)",
-    "vendor": " (Vendor)",
-}
 #: UnresolvedReferenceError.kind of an app record -> its record type
 _APP_KINDS: Final[Mapping[str, str]] = {
     "customer": "customer",
@@ -185,80 +211,13 @@ _REF_FIELD: Final[Mapping[str, str]] = {
 _CASH_ACCOUNT_TYPES: Final = frozenset({"Bank", "Other Current Asset"})
 #: resolving more references than this for one record means something loops
 _MAX_RESOLUTIONS: Final = 200
+_APP_MASTER: Final = (
+    "Not sent to QuickBooks: the app is the inventory master for this tenant "
+    "(inventory_mode app_master), so QuickBooks tracks no quantities."
+)
 
-
-class _Namespace(Protocol):
-    """What the pusher uses of a QBO client namespace (``qbo.customers``...)."""
-
-    def select(self) -> Query: ...
-    async def read(self, object_id: str) -> dict[str, Any]: ...
-    async def query(self, query: Query | None = None) -> Page: ...
-    def iterate(self, query: Query | None = None) -> AsyncIterator[dict[str, Any]]: ...
-    async def create(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
-    async def update(self, body: Mapping[str, Any]) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class PushResult:
-    """What a push did to one record."""
-
-    record_type: str
-    app_id: str
-    outcome: PushOutcome
-    qbo_id: str | None = None
-    #: the sentence the console shows (why it failed, waits or was skipped)
-    message: str | None = None
-    #: a problem that did not fail the push (QBO's total differs, a renamed duplicate)
-    warning: str | None = None
-    error_code: str | None = None
-    intuit_tid: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the record is now in QBO as the app has it."""
-        return self.outcome in ("created", "updated", "linked", "unchanged")
-
-
-@dataclass
-class PushReport:
-    """What :meth:`Pusher.push_dirty` did, one result per record, in push order."""
-
-    results: list[PushResult] = field(default_factory=list)
-
-    def count(self, outcome: PushOutcome) -> int:
-        """How many records had this outcome."""
-        return sum(1 for result in self.results if result.outcome == outcome)
-
-    @property
-    def failed(self) -> list[PushResult]:
-        """The records that failed."""
-        return [result for result in self.results if result.outcome == "failed"]
-
-
-class _PushFailed(LedgerbridgeError):
-    """The record cannot be pushed now; carries what to record on its link."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        intuit_tid: str | None = None,
-        result: Literal["failed", "skipped", "waiting"] = "failed",
-    ) -> None:
-        super().__init__(message, user_message=message)
-        self.code = code
-        self.intuit_tid = intuit_tid
-        self.result = result
-
-
-@dataclass(frozen=True)
-class _Written:
-    """A QBO object after a write, and how it got there."""
-
-    obj: dict[str, Any]
-    outcome: PushOutcome
-    warning: str | None = None
+#: maps a record with the references resolved so far (raises for the next one to resolve)
+_Mapper = Callable[[Refs], Awaitable[Payload]]
 
 
 class Pusher:
@@ -278,6 +237,8 @@ class Pusher:
         self._records = records
         self._links = links
         self._settings = settings
+        self._book = RecordBook(tenant_id, records, links)
+        self._remover = Remover(self._book, qbo, settings)
         # QBO lists found by name during this pusher's life: (entity, folded name) -> ref
         self._found: dict[tuple[str, str], QBORef] = {}
         # records being pushed right now (a reference cycle fails instead of recursing)
@@ -289,7 +250,7 @@ class Pusher:
 
         Raises only for a record that is not in the store or of a type not pushed.
         """
-        if record_type not in _ENTITY:
+        if record_type not in ENTITY:
             raise ValueError(f"records of type {record_type!r} are not pushed to QuickBooks")
         stored = self._records.get(tenant_id=self._tenant, record_type=record_type, app_id=app_id)
         if stored is None:
@@ -322,104 +283,273 @@ class Pusher:
                 "ledgerbridge could not send this record because of an internal error; "
                 "the log has the details."
             )
-            return self._fail(stored, _PushFailed(str(message)))
+            return self._book.fail(stored, PushFailed(str(message)))
 
     async def _push_stored(self, stored: StoredRecord, *, gated: bool = False) -> PushResult:
         """Push one stored record; ``gated``: apply the settings' eligibility rules first
         (a record pushed on its own, not as another record's dependency)."""
-        key = (stored.record_type, stored.app_id)
         if stored.deleted:
-            return PushResult(
-                *key, "skipped", message="Deleting records in QuickBooks is not supported yet."
-            )
-        link = self._link(*key)
-        if gated:
-            try:
-                reason = self._skip_reason(stored, link)
-            except _PushFailed as failure:
-                return self._fail(stored, failure)
-            if reason is not None:
-                return self._fail(stored, _PushFailed(reason, result="skipped"))
-        if link is not None and link.linked and link.pushed_hash == stored.content_hash:
-            self._mark_clean(stored)
+            return await self._remover.push(stored, gated=gated)
+        key = (stored.record_type, stored.app_id)
+        try:
+            record = parse(stored)
+            link = self._restored(stored, self._link(*key))
+            reason = self._skip_reason(stored, record, link) if gated else None
+        except PushFailed as failure:
+            return self._book.fail(stored, failure)
+        if reason is not None:
+            return self._book.fail(stored, PushFailed(reason, result="skipped"))
+        if link is not None and pushed(stored, link) and not self._bill_due(stored, record):
+            self._book.mark_clean(stored)
             return PushResult(*key, "unchanged", qbo_id=link.qbo_id, warning=link.warning)
         if key in self._active:
-            return self._fail(stored, _PushFailed("This record refers to itself through others."))
+            return self._book.fail(
+                stored, PushFailed("This record refers to itself through others.")
+            )
         self._active.add(key)
         try:
-            written = await self._write(stored, link)
-        except _PushFailed as failure:
-            return self._fail(stored, failure)
+            result = await self._write_and_link(stored, record, link)
+        except PushFailed as failure:
+            return self._book.fail(stored, failure)
         except QBOError as error:
-            return self._fail(stored, _from_qbo(error))
+            return self._book.fail(stored, from_qbo(error))
         finally:
             self._active.discard(key)
-        qbo_id = str(written.obj["Id"])
-        self._links.save(
-            tenant_id=self._tenant,
-            record_type=stored.record_type,
-            app_id=stored.app_id,
-            qbo_type=_ENTITY[stored.record_type][0],
-            qbo_id=qbo_id,
-            sync_token=str(written.obj.get("SyncToken", "0")),
-            pushed_hash=stored.content_hash,
-            warning=written.warning,
-        )
-        self._mark_clean(stored)
-        return PushResult(*key, written.outcome, qbo_id=qbo_id, warning=written.warning)
+        self._book.mark_clean(stored)
+        return result
 
-    def _skip_reason(self, stored: StoredRecord, link: LinkRecord | None) -> str | None:
+    def _skip_reason(
+        self, stored: StoredRecord, record: AnyRecord, link: LinkRecord | None
+    ) -> str | None:
         """The sentence why the settings exclude this record, or ``None``."""
-        record = _parse(stored)
-        # invoices and payments: their own date; customers and projects: when received
-        created_at = None if isinstance(record, (Invoice, Payment)) else stored.received_at
+        # customers and projects: the app's creation time, else when first received;
+        # invoices and payments: their own date (the settings' rule)
+        created_at: datetime | None = None
+        if isinstance(record, (Customer, Project)):
+            created_at = record.created_at or stored.first_received_at
         linked = link is not None and link.linked
         reason = self._settings.skip_reason(record, created_at=created_at, linked=linked)
         if reason is None:
             return None
         return f"Not sent to QuickBooks: {reason}."
 
-    async def _write(self, stored: StoredRecord, link: LinkRecord | None) -> _Written:
-        record = _parse(stored)
-        entity, _ = _ENTITY[stored.record_type]
-        payload = await self._map(record)
+    async def _write_and_link(
+        self, stored: StoredRecord, record: AnyRecord, link: LinkRecord | None
+    ) -> PushResult:
+        """Write and link the record's QBO object (unless only a received order's bill is
+        missing), then the bill of a received purchase order."""
+        outcome: PushOutcome
+        if link is not None and link.qbo_id is not None and pushed(stored, link):
+            outcome, qbo_id, warning = "unchanged", link.qbo_id, link.warning
+        else:
+            written = await self._write(stored, record, link)
+            warning = join_warnings(written.warning, self._bill_left(record))
+            saved = self._save(stored, link, written.obj, warning)
+            outcome, qbo_id = written.outcome, str(saved.qbo_id)
+        if isinstance(record, PurchaseOrder) and self._bill_due(stored, record):
+            warning = join_warnings(warning, await self._write_bill(stored, record, qbo_id))
+        return PushResult(stored.record_type, stored.app_id, outcome, qbo_id, warning=warning)
+
+    def _save(
+        self,
+        stored: StoredRecord,
+        link: LinkRecord | None,
+        obj: Mapping[str, Any],
+        warning: str | None,
+    ) -> LinkRecord:
+        entity, qbo_id = ENTITY[stored.record_type][0], str(obj["Id"])
+        if stored.record_type == "inventory_level" and link is not None and link.linked:
+            # an adjustment is never updated: the level's link follows its latest adjustment
+            self._links.relink(
+                tenant_id=self._tenant,
+                record_type=stored.record_type,
+                app_id=stored.app_id,
+                qbo_type=entity,
+                qbo_id=qbo_id,
+            )
+        return self._links.save(
+            tenant_id=self._tenant,
+            record_type=stored.record_type,
+            app_id=stored.app_id,
+            qbo_type=entity,
+            qbo_id=qbo_id,
+            sync_token=str(obj.get("SyncToken", "0")),
+            pushed_hash=stored.content_hash,
+            warning=warning,
+        )
+
+    def _restored(self, stored: StoredRecord, link: LinkRecord | None) -> LinkRecord | None:
+        """The link of a record the app sends again after deleting it.
+
+        A transaction deleted in QBO is gone: its link (and a purchase order's bill link) is
+        dropped, so that it is created anew. A voided transaction or an inactive name-list
+        record keeps its link and is updated in place, which brings it back.
+        """
+        if link is None or link.last_result not in REMOVED:
+            return link
+        if REMOVAL.get(stored.record_type) != "delete":
+            return link
+        for record_type in (stored.record_type, PO_BILL):
+            self._links.unlink(
+                tenant_id=self._tenant, record_type=record_type, app_id=stored.app_id
+            )
+        return None
+
+    async def _write(
+        self, stored: StoredRecord, record: AnyRecord, link: LinkRecord | None
+    ) -> Written:
+        if isinstance(record, InventoryLevel):
+            return await self._adjust(record)
+        entity, _ = ENTITY[stored.record_type]
+        payload = await self._map(lambda refs: self._map_once(record, refs))
         resource = self._resource(stored.record_type)
         if link is not None and link.linked and link.qbo_id is not None:
             if stored.record_type in _NAME_LISTS:
-                written = await self._update_named(
+                written = await update_named(
                     stored, resource, entity, payload, link.qbo_id, link.sync_token, "updated"
                 )
             else:
-                obj = await self._update(resource, entity, payload, link.qbo_id, link.sync_token)
-                written = _Written(obj, "updated")
+                obj = await update_owned(resource, entity, payload, link.qbo_id, link.sync_token)
+                written = Written(obj, "updated")
         elif stored.record_type in _NAME_LISTS:
-            written = await self._match_or_create(stored, resource, entity, payload)
+            written = await match_or_create(self._book, stored, resource, entity, payload)
         else:
             written = await self._attach_or_create(stored, resource, entity, payload)
         if stored.record_type not in _NAME_LISTS:
-            warning = _total_warning(record, payload, written.obj)
+            warning = total_warning(record, payload, written.obj)
             if warning:
-                written = _Written(written.obj, written.outcome, warning)
+                written = Written(written.obj, written.outcome, warning)
             if isinstance(record, Invoice):
                 await self._close_other_estimates(record)
         return written
 
+    # -- inventory levels ---------------------------------------------------------------------
+    async def _adjust(self, record: InventoryLevel) -> Written:
+        """An InventoryAdjustment that moves QBO's quantity on hand to the app's: the item's
+        ``QtyOnHand`` is read first, so a level pushed twice adjusts once."""
+        if self._settings.inventory_mode != "qbo_tracks":
+            raise PushFailed(_APP_MASTER, result="skipped")
+        item_ref = await self._dependency("item", record.item_id, "item_id")
+        item = await self._qbo.items.read(item_ref.value)
+        if item.get("Type") != "Inventory":
+            raise PushFailed(
+                f"Not sent to QuickBooks: the item {item.get('Name', record.item_id)!r} is a "
+                f"{item.get('Type')} item there, and QuickBooks keeps quantities only for "
+                "Inventory items.",
+                result="skipped",
+            )
+        on_hand = to_decimal(item.get("QtyOnHand") or 0)
+
+        async def mapper(refs: Refs) -> Payload:
+            return map_inventory_level(
+                record, settings=self._settings, refs=refs, qbo_quantity=on_hand
+            )
+
+        payload = await self._map(mapper, seed={"items": {record.item_id: item_ref}})
+        return Written(await self._qbo.inventory_adjustments.create(payload), "created")
+
+    # -- the bill of a received purchase order ------------------------------------------------
+    def _bill_due(self, stored: StoredRecord, record: AnyRecord) -> bool:
+        """Whether a received or finished order's bill is missing or older than the order."""
+        if not isinstance(record, PurchaseOrder) or record.status == "ordered":
+            return False
+        bill = self._link(PO_BILL, record.id)
+        return bill is None or not (bill.last_result == "ok" and pushed(stored, bill))
+
+    def _bill_left(self, record: AnyRecord) -> str | None:
+        """The warning of an order set back to ordered that has a bill in QBO."""
+        if not isinstance(record, PurchaseOrder) or record.status != "ordered":
+            return None
+        bill = self._link(PO_BILL, record.id)
+        if bill is None or bill.qbo_id is None or bill.last_result in REMOVED:
+            return None
+        return bill_left_behind(bill.qbo_id)
+
+    async def _write_bill(
+        self, stored: StoredRecord, record: PurchaseOrder, po_id: str
+    ) -> str | None:
+        """Write the order's bill; its total warning. A failure fails the order, which stays
+        dirty: the next push writes the bill only (the order's own link is saved)."""
+        prefix = "The purchase order is in QuickBooks, but its bill could not be written: "
+        try:
+            return await self._bill(stored, record, po_id)
+        except PushFailed as failure:
+            raise PushFailed(
+                prefix + failure.user_message,
+                code=failure.code,
+                intuit_tid=failure.intuit_tid,
+                result="waiting" if failure.result == "waiting" else "failed",
+            ) from failure
+        except QBOError as error:
+            raise from_qbo(error, prefix) from error
+
+    async def _bill(self, stored: StoredRecord, record: PurchaseOrder, po_id: str) -> str | None:
+        order = await self._qbo.purchase_orders.read(po_id)
+        line_ids = po_line_ids(record, order)
+
+        async def mapper(refs: Refs) -> Payload:
+            return map_purchase_order_bill(
+                record, settings=self._settings, refs=refs, po_line_ids=line_ids
+            )
+
+        payload = await self._map(mapper, seed={"purchase_orders": {record.id: QBORef(po_id)}})
+        link = self._link(PO_BILL, record.id)
+        if link is not None and link.qbo_id is not None and link.last_result not in REMOVED:
+            obj = await update_owned(self._qbo.bills, "Bill", payload, link.qbo_id, link.sync_token)
+        else:
+            obj = await self._attach_bill(record, order, payload)
+        warning = total_warning(record, payload, obj)
+        self._links.save(
+            tenant_id=self._tenant,
+            record_type=PO_BILL,
+            app_id=record.id,
+            qbo_type="Bill",
+            qbo_id=str(obj["Id"]),
+            sync_token=str(obj.get("SyncToken", "0")),
+            pushed_hash=stored.content_hash,
+            warning=warning,
+        )
+        return warning
+
+    async def _attach_bill(
+        self, record: PurchaseOrder, order: Mapping[str, Any], payload: Payload
+    ) -> dict[str, Any]:
+        """Re-attach the bill QBO shows linked to the order, else create one. A bill that an
+        app bill record holds means the app bills this order itself: refused, never doubled."""
+        for txn in order.get("LinkedTxn") or []:
+            if txn.get("TxnType") != "Bill":
+                continue
+            bill_id = str(txn["TxnId"])
+            holder = self._book.holder("Bill", bill_id)
+            if holder is None or (holder.record_type, holder.app_id) == (PO_BILL, record.id):
+                return await update_owned(self._qbo.bills, "Bill", payload, bill_id, None)
+            raise PushFailed(
+                f"QuickBooks Bill {bill_id} already bills this purchase order, and it is the "
+                f"app's {holder.record_type.replace('_', ' ')} {holder.app_id!r}; ledgerbridge "
+                "does not bill the order a second time."
+            )
+        return await self._qbo.bills.create(payload)
+
     # -- mapping with references resolved -----------------------------------------------------
-    async def _map(self, record: AnyRecord) -> Payload:
-        refs: dict[str, dict[str, QBORef]] = {}
+    async def _map(
+        self, mapper: _Mapper, seed: Mapping[str, Mapping[str, QBORef]] | None = None
+    ) -> Payload:
+        """Map with ``mapper``, resolving each reference it reports missing (``seed``: the
+        references known already)."""
+        refs = {table: dict(known) for table, known in (seed or {}).items()}
         for _ in range(_MAX_RESOLUTIONS):
             try:
-                return await self._map_once(record, Refs(**refs))
+                return await mapper(Refs(**refs))
             except SettingRequiredError as error:
-                raise _PushFailed(error.user_message, result="waiting") from error
+                raise PushFailed(error.user_message, result="waiting") from error
             except UnresolvedReferenceError as error:
                 table, ref = await self._resolve(error)
                 refs.setdefault(table, {})[error.app_id] = ref
             except SkipRecordError as error:
-                raise _PushFailed(error.user_message, result="skipped") from error
+                raise PushFailed(error.user_message, result="skipped") from error
             except MappingError as error:
-                raise _PushFailed(error.user_message) from error
-        raise _PushFailed("This record refers to too many other records to resolve.")
+                raise PushFailed(error.user_message) from error
+        raise PushFailed("This record refers to too many other records to resolve.")
 
     async def _map_once(self, record: AnyRecord, refs: Refs) -> Payload:
         settings = self._settings
@@ -430,10 +560,10 @@ class Pusher:
                 tenant_id=self._tenant, record_type="customer", app_id=record.customer_id
             )
             if customer is None:
-                raise _PushFailed(
+                raise PushFailed(
                     f"customer_id: the customer {record.customer_id!r} has not been received."
                 )
-            parent = _parse(customer)
+            parent = parse(customer)
             assert isinstance(parent, Customer)
             return map_project(record, settings=settings, refs=refs, customer=parent)
         if isinstance(record, Vendor):
@@ -450,7 +580,7 @@ class Pusher:
             stored_vendor = self._records.get(
                 tenant_id=self._tenant, record_type="vendor", app_id=record.vendor_id
             )
-            vendor = _parse(stored_vendor) if stored_vendor is not None else None
+            vendor = parse(stored_vendor) if stored_vendor is not None else None
             return map_purchase_order(
                 record,
                 settings=settings,
@@ -469,7 +599,7 @@ class Pusher:
             return map_refund(record, settings=settings, refs=refs)
         if isinstance(record, Bill):
             return map_bill(record, settings=settings, refs=refs)
-        raise _PushFailed(f"Records of type {record.type!r} are not sent to QuickBooks yet.")
+        raise PushFailed(f"Records of type {record.type!r} are not sent to QuickBooks yet.")
 
     async def _open_balances(self, record: Payment, refs: Refs) -> dict[str, Decimal]:
         """What each paid invoice has open to this payment: its QBO Balance, read now, plus
@@ -500,26 +630,33 @@ class Pusher:
             return "qbo_items", await self._find_by_name("Item", "Name", key, what="item")
         if kind == "category":
             return "categories", await self._category(key)
+        if kind == "payment method":
+            method = await self._find_by_name(
+                "PaymentMethod", "Name", key, what=kind, create=self._create_payment_method
+            )
+            return "payment_methods", method
         if kind in _QBO_LISTS:
             entity, table = _QBO_LISTS[kind]
             return table, await self._find_by_name(entity, "Name", key, what=kind)
         record_type = _APP_KINDS.get(kind)
         if record_type is None:
-            raise _PushFailed(error.user_message)
+            raise PushFailed(error.user_message)
         return _REF_FIELD[record_type], await self._dependency(record_type, key, error.field)
 
     async def _dependency(self, record_type: str, app_id: str, field: str | None) -> QBORef:
         """The QBO object of an app record: its link, else the record pushed now."""
         link = self._link(record_type, app_id)
-        if link is not None and link.linked and link.qbo_id is not None:
+        if link is not None and link.qbo_id is not None and link.last_result not in REMOVED:
             return QBORef(link.qbo_id)
         stored = self._records.get(tenant_id=self._tenant, record_type=record_type, app_id=app_id)
         what = record_type.replace("_", " ")
         if stored is None:
-            raise _PushFailed(f"{field}: the {what} {app_id!r} has not been received from the app.")
+            raise PushFailed(f"{field}: the {what} {app_id!r} has not been received from the app.")
+        if stored.deleted:
+            raise PushFailed(f"{field}: the {what} {app_id!r} was deleted in the app.")
         result = await self._push_stored(stored)
         if result.qbo_id is None:
-            raise _PushFailed(
+            raise PushFailed(
                 f"{field}: the {what} {app_id!r} could not be sent to QuickBooks first: "
                 f"{result.message or 'see that record'}",
                 code=result.error_code,
@@ -527,21 +664,40 @@ class Pusher:
             )
         return QBORef(result.qbo_id)
 
-    async def _find_by_name(self, entity: str, name_field: str, name: str, *, what: str) -> QBORef:
+    async def _find_by_name(
+        self,
+        entity: str,
+        name_field: str,
+        name: str,
+        *,
+        what: str,
+        create: Callable[[str], Awaitable[dict[str, Any]]] | None = None,
+    ) -> QBORef:
+        """A QBO list record by name; when there is none, ``create`` makes it (else the
+        record fails with a sentence naming the missing record)."""
         key = (entity, normalize_name(name))
         if key in self._found:
             return self._found[key]
         query = select(entity).where(name_field, "=", name)
-        page = await self._qbo.query(query.to_sql())
-        rows = _rows(page, entity)
-        if not rows:
-            raise _PushFailed(
+        found = rows(await self._qbo.query(query.to_sql()), entity)
+        if found:
+            obj = found[0]
+        elif create is not None:
+            obj = await create(name)
+        else:
+            raise PushFailed(
                 f"QuickBooks has no {what} named {name!r}; create it in QuickBooks or "
                 "change the setting that names it."
             )
-        ref = QBORef(str(rows[0]["Id"]), name=str(rows[0].get(name_field, name)))
+        ref = QBORef(str(obj["Id"]), name=str(obj.get(name_field, name)))
         self._found[key] = ref
         return ref
+
+    async def _create_payment_method(self, name: str) -> dict[str, Any]:
+        """A payment method QBO lacks, created when the tenant allows it."""
+        if not self._settings.create_missing_payment_methods:
+            raise PushFailed(missing_payment_method(name))
+        return await self._qbo.payment_methods.create(new_payment_method(name))
 
     async def _refund_account(self, name: str) -> QBORef:
         """The refund account, which must be a cash-type account (Bank or Other Current
@@ -550,16 +706,16 @@ class Pusher:
         if key in self._found:
             return self._found[key]
         query = select("Account").where("Name", "=", name)
-        rows = _rows(await self._qbo.query(query.to_sql()), "Account")
-        if not rows:
-            raise _PushFailed(
+        found = rows(await self._qbo.query(query.to_sql()), "Account")
+        if not found:
+            raise PushFailed(
                 f"QuickBooks has no account named {name!r}; create it in QuickBooks or "
                 "change the refund account setting (refund_account)."
             )
-        account = rows[0]
+        account = found[0]
         account_type = str(account.get("AccountType") or "unknown")
         if account_type not in _CASH_ACCOUNT_TYPES:
-            raise _PushFailed(
+            raise PushFailed(
                 f"The refund account {str(account.get('Name', name))!r} is a {account_type!r} "
                 "account; refunds are paid from a Bank or Other Current Asset account: choose "
                 "one in the refund account setting (refund_account).",
@@ -574,138 +730,34 @@ class Pusher:
         if key in self._found:
             return self._found[key]
         query = select("Item").where("Name", "=", name).where("Type", "=", "Category")
-        rows = _rows(await self._qbo.query(query.to_sql()), "Item")
-        obj = rows[0] if rows else await self._qbo.items.create({"Name": name, "Type": "Category"})
+        found = rows(await self._qbo.query(query.to_sql()), "Item")
+        obj = (
+            found[0] if found else await self._qbo.items.create({"Name": name, "Type": "Category"})
+        )
         ref = QBORef(str(obj["Id"]), name=name)
         self._found[key] = ref
         return ref
 
-    # -- name lists ---------------------------------------------------------------------------
-    async def _match_or_create(
-        self, stored: StoredRecord, resource: _Namespace, entity: str, payload: Payload
-    ) -> _Written:
-        name_field = "Name" if entity == "Item" else "DisplayName"
-        name = str(payload[name_field])
-        suffix = _KIND_SUFFIX.get(stored.record_type)
-        wanted = {normalize_name(name)}
-        if suffix:
-            wanted.add(normalize_name(name + suffix))
-        match = await self._match(resource, entity, name_field, name, wanted)
-        if match is not None:
-            return await self._update_named(
-                stored,
-                resource,
-                entity,
-                payload,
-                str(match["Id"]),
-                str(match["SyncToken"]),
-                "linked",
-            )
-        try:
-            return _Written(await resource.create(payload), "created")
-        except DuplicateNameError as error:
-            if suffix is None:
-                raise _PushFailed(
-                    f"QuickBooks already has a record named {name!r} that ledgerbridge cannot "
-                    "link to this one; rename one of them.",
-                    code=error.code,
-                    intuit_tid=error.intuit_tid,
-                ) from error
-            renamed = name + suffix
-            try:
-                obj = await resource.create({**payload, name_field: renamed})
-            except DuplicateNameError as again:
-                raise _PushFailed(
-                    _taken(name, renamed), code=again.code, intuit_tid=again.intuit_tid
-                ) from again
-            return _Written(obj, "created", _renamed(name, renamed))
-
-    async def _update_named(
-        self,
-        stored: StoredRecord,
-        resource: _Namespace,
-        entity: str,
-        payload: Payload,
-        qbo_id: str,
-        sync_token: str | None,
-        outcome: PushOutcome,
-    ) -> _Written:
-        """An update of a name-list record; a name another kind of record holds gets the
-        duplicate-name rule's suffix (module docstring)."""
-        name_field = "Name" if entity == "Item" else "DisplayName"
-        name = str(payload[name_field])
-        suffix = _KIND_SUFFIX.get(stored.record_type)
-        try:
-            obj = await self._update(resource, entity, payload, qbo_id, sync_token)
-            return _Written(obj, outcome)
-        except DuplicateNameError as error:
-            if suffix is None:
-                raise _PushFailed(
-                    f"Another QuickBooks item is already named {name!r}; rename one of them.",
-                    code=error.code,
-                    intuit_tid=error.intuit_tid,
-                ) from error
-            first = error
-        renamed = name + suffix
-        try:
-            obj = await self._update(
-                resource, entity, {**payload, name_field: renamed}, qbo_id, None
-            )
-        except DuplicateNameError as again:
-            raise _PushFailed(
-                _taken(name, renamed), code=again.code, intuit_tid=again.intuit_tid
-            ) from first
-        return _Written(obj, outcome, _renamed(name, renamed))
-
-    async def _match(
-        self,
-        resource: _Namespace,
-        entity: str,
-        name_field: str,
-        name: str,
-        wanted: set[str],
-    ) -> dict[str, Any] | None:
-        """A QBO record of ``entity`` (inactive ones too) whose name matches, not yet linked
-        to another app record."""
-        first = name.split()[0] if name.split() else name
-        pattern = first.replace("%", "") + "%"
-        query = (
-            resource.select()
-            .where(name_field, "LIKE", pattern)
-            .where("Active", "IN", [True, False])
-        )
-        async for row in resource.iterate(query):
-            found = normalize_name(strip_deleted_suffix(str(row.get(name_field, ""))))
-            if found not in wanted or (entity == "Item" and row.get("Type") == "Category"):
-                continue
-            holder = self._links.by_qbo(
-                tenant_id=self._tenant, qbo_type=entity, qbo_id=str(row["Id"])
-            )
-            if holder is None:
-                return row
-        return None
-
     # -- transactions -------------------------------------------------------------------------
     async def _attach_or_create(
-        self, stored: StoredRecord, resource: _Namespace, entity: str, payload: Payload
-    ) -> _Written:
+        self, stored: StoredRecord, resource: Namespace, entity: str, payload: Payload
+    ) -> Written:
         doc_number = payload.get("DocNumber")
         if doc_number:
             query = resource.select().where("DocNumber", "=", str(doc_number))
             for row in (await resource.query(query)).items:
-                holder = self._links.by_qbo(
-                    tenant_id=self._tenant, qbo_type=entity, qbo_id=str(row["Id"])
-                )
+                holder = self._book.holder(entity, str(row["Id"]))
                 if holder is None or holder.app_id == stored.app_id:
-                    obj = await self._update(
+                    obj = await update_owned(
                         resource, entity, payload, str(row["Id"]), str(row["SyncToken"])
                     )
-                    return _Written(obj, "linked")
-        return _Written(await resource.create(payload), "created")
+                    return Written(obj, "linked")
+        return Written(await resource.create(payload), "created")
 
     async def _close_other_estimates(self, record: Invoice) -> None:
         refs: dict[str, QBORef] = {}
-        for so_id in record.sales_order_ids[1:]:
+        # other_estimates resolves every sales order (it drops the first itself)
+        for so_id in record.sales_order_ids:
             link = self._link("sales_order", so_id)
             if link is not None and link.qbo_id is not None:
                 refs[so_id] = QBORef(link.qbo_id)
@@ -719,127 +771,10 @@ class Pusher:
                 body = close_estimate(qbo_id=estimate.value, sync_token=str(current["SyncToken"]))
                 await self._qbo.estimates.update(body)
 
-    # -- writes -------------------------------------------------------------------------------
-    async def _update(
-        self,
-        resource: _Namespace,
-        entity: str,
-        payload: Payload,
-        qbo_id: str,
-        sync_token: str | None,
-    ) -> dict[str, Any]:
-        """A sparse update of the owned fields; a stale SyncToken is re-read and retried once."""
-        if sync_token is None:
-            sync_token = str((await resource.read(qbo_id))["SyncToken"])
-        try:
-            return await resource.update(
-                sparse_update(entity, payload, qbo_id=qbo_id, sync_token=sync_token)
-            )
-        except StaleObjectError:
-            current = await resource.read(qbo_id)
-            body = sparse_update(
-                entity, payload, qbo_id=qbo_id, sync_token=str(current["SyncToken"])
-            )
-            return await resource.update(body)
-
     # -- helpers ------------------------------------------------------------------------------
-    def _resource(self, record_type: str) -> _Namespace:
-        resource: _Namespace = getattr(self._qbo, _ENTITY[record_type][1])
+    def _resource(self, record_type: str) -> Namespace:
+        resource: Namespace = getattr(self._qbo, ENTITY[record_type][1])
         return resource
 
     def _link(self, record_type: str, app_id: str) -> LinkRecord | None:
-        return self._links.get(tenant_id=self._tenant, record_type=record_type, app_id=app_id)
-
-    def _mark_clean(self, stored: StoredRecord) -> None:
-        self._records.mark_clean(
-            tenant_id=self._tenant,
-            record_type=stored.record_type,
-            app_id=stored.app_id,
-            content_hash=stored.content_hash,
-        )
-
-    def _fail(self, stored: StoredRecord, failure: _PushFailed) -> PushResult:
-        link = self._links.record_failure(
-            tenant_id=self._tenant,
-            record_type=stored.record_type,
-            app_id=stored.app_id,
-            message=failure.user_message,
-            error_code=failure.code,
-            intuit_tid=failure.intuit_tid,
-            result=failure.result,
-        )
-        if failure.result == "skipped":
-            self._mark_clean(stored)
-        outcome: PushOutcome = "failed" if failure.result == "failed" else failure.result
-        return PushResult(
-            stored.record_type,
-            stored.app_id,
-            outcome,
-            qbo_id=link.qbo_id,
-            message=failure.user_message,
-            error_code=failure.code,
-            intuit_tid=failure.intuit_tid,
-        )
-
-
-# -- module helpers ---------------------------------------------------------------------------
-def _parse(stored: StoredRecord) -> AnyRecord:
-    try:
-        return parse_record({**stored.payload, "type": stored.record_type, "id": stored.app_id})
-    except LedgerbridgeError as error:
-        raise _PushFailed(error.user_message) from error
-    except ValueError as error:
-        raise _PushFailed(f"The stored record is not valid: {error}") from error
-
-
-def _from_qbo(error: QBOError) -> _PushFailed:
-    return _PushFailed(
-        error.user_message,
-        code=None if error.code is None else str(error.code),
-        intuit_tid=error.intuit_tid,
-    )
-
-
-def _rows(response: Mapping[str, Any], entity: str) -> list[dict[str, Any]]:
-    found = response.get(entity)
-    if found is None:
-        wanted = entity.lower()
-        found = next((v for k, v in response.items() if k.lower() == wanted), [])
-    return list(found) if isinstance(found, list) else []
-
-
-def _taken(name: str, renamed: str) -> str:
-    return (
-        f"The name {name!r} is used in QuickBooks by another kind of record (customers, "
-        f"vendors and employees share names), and so is {renamed!r}; rename one of them."
-    )
-
-
-def _renamed(name: str, renamed: str) -> str:
-    return (
-        f"The name {name!r} is used in QuickBooks by another kind of record (customers, "
-        f"vendors and employees share names); this record is named {renamed!r} there."
-    )
-
-
-def _record_total(record: AnyRecord) -> Decimal | None:
-    value = getattr(record, "total", None)
-    return value if isinstance(value, Decimal) else None
-
-
-def _total_warning(record: AnyRecord, payload: Payload, obj: Mapping[str, Any]) -> str | None:
-    """A warning when QBO's TotalAmt differs from the payload's or the record's total."""
-    if obj.get("TotalAmt") is None:
-        return None
-    qbo_total = round_money(to_decimal(obj["TotalAmt"]))
-    expected = {round_money(expected_total(payload))}
-    app_total = _record_total(record)
-    if app_total is not None:
-        expected.add(round_money(app_total))
-    wrong = sorted(total for total in expected if total != qbo_total)
-    if not wrong:
-        return None
-    return (
-        f"QuickBooks computed a total of {qbo_total} but the app's total is "
-        f"{wrong[0]}; check the lines, discount and tax of this record in QuickBooks."
-    )
+        return self._book.link(record_type, app_id)

@@ -33,6 +33,7 @@ from typing import Annotated, Any, Final, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -199,6 +200,9 @@ class Customer(_Strict):
     notes: _Text = None
     active: bool = True
     parent_id: AppId | None = None
+    #: when the app created it (timezone-aware), for the sync start date; when absent, the
+    #: moment ledgerbridge first received it stands in
+    created_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -229,6 +233,8 @@ class Project(_Strict):
     name: _Name
     #: the app's pipeline stage, compared with the tenant's ``project_stage_trigger``
     stage: _Text = None
+    #: when the app created it (timezone-aware), for the sync start date (as for customers)
+    created_at: AwareDatetime | None = None
 
 
 class Vendor(_Strict):
