@@ -68,6 +68,16 @@ from ._records import (
     TenantRecord,
     TokenGrant,
 )
+from ._runs import (
+    LeaseGrant,
+    LeaseLostError,
+    RunNotFoundError,
+    RunRecord,
+    RunRequest,
+    RunStatus,
+    RunStore,
+    RunTrigger,
+)
 from ._settings import SettingsStore
 
 __all__ = [
@@ -81,6 +91,8 @@ __all__ = [
     "InvalidStateError",
     "InvalidTransitionError",
     "JSONDocument",
+    "LeaseGrant",
+    "LeaseLostError",
     "LinkConflictError",
     "LinkRecord",
     "LinkResult",
@@ -100,6 +112,12 @@ __all__ = [
     "RecordStore",
     "RefreshRejected",
     "Refresher",
+    "RunNotFoundError",
+    "RunRecord",
+    "RunRequest",
+    "RunStatus",
+    "RunStore",
+    "RunTrigger",
     "SettingsConflictError",
     "SettingsStore",
     "SettingsVersion",

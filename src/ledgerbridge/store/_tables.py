@@ -317,6 +317,87 @@ class Operation(Base):
     finished_at: Mapped[datetime | None]
 
 
+#: who asked for a sync run; the log tags every line of the run with it
+RUN_TRIGGERS: Final = ("manual", "bulk", "auto", "scheduled", "sweeper")
+#: a run's life: queued -> running -> succeeded | partial | failed; running -> queued again
+#: when the worker running it died (its lane's lease expired)
+RUN_STATUSES: Final = ("queued", "running", "succeeded", "partial", "failed")
+#: queued runs of these triggers (never started) coalesce: one per tenant and trigger
+COALESCING_TRIGGERS: Final = ("auto", "scheduled", "sweeper")
+_COALESCING = f"status = 'queued' AND attempts = 0 AND {_one_of('trigger', COALESCING_TRIGGERS)}"
+
+
+class Run(Base):
+    """One sync run: a request to push some of a tenant's records, and how it went.
+
+    The row is written when the run is requested, before any job is enqueued, so that a job
+    lost with its worker loses no request: the sweeper finds the queued run.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("trigger", RUN_TRIGGERS), name="trigger"),
+        CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
+        # ledgerbridge runs --tenant T, newest first
+        Index(None, "tenant_id", "created_at"),
+        # the last scheduled run of a tenant
+        Index(None, "tenant_id", "trigger", "created_at"),
+        # the lane's question: what is queued here, due first
+        Index(None, "lane", "status", "due_at"),
+        # the sweeper's: which runs are open (few, among many finished ones)
+        Index(None, "status", "lane"),
+        # saves within the debounce window join the queued auto run instead of adding one
+        Index(
+            "uq_runs_queued_coalescing",
+            "tenant_id",
+            "trigger",
+            unique=True,
+            sqlite_where=text(_COALESCING),
+            postgresql_where=text(_COALESCING),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    #: the lease name of the realm lane that runs it (one QBO company)
+    lane: Mapped[str] = mapped_column(String(128))
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    #: push the dirty records of these types (NULL: of every type) ...
+    record_types: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    #: ... or exactly these ``[record_type, app_id]`` records, dirty or not
+    records: Mapped[list[list[str]] | None] = mapped_column(JSON(none_as_null=True))
+    #: push outcome -> how many records had it
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    #: why the run failed as a whole, in words for the shop owner
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int]
+    #: the token of the lane lease of the worker running it
+    lease: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    #: not before: the end of the debounce window of an auto run
+    due_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class Lease(Base):
+    """A named lease, held by one worker until it expires: realm lanes, once-a-period jobs.
+
+    A worker killed while holding one loses it when it expires; nothing needs to clean up.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    #: made anew at each acquisition; NULL when free
+    token: Mapped[str | None] = mapped_column(String(32))
+    #: host and process of the holder, for people reading the table
+    holder: Mapped[str | None] = mapped_column(String(255))
+    acquired_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
 # -- inbound (issue 6): what comes back from QBO, and the events feed -------------------------
 #: a stored webhook notification: received (not processed yet), processed, or failed (the
 #: error says why; a signed body that is not in Intuit's formats)
