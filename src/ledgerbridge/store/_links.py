@@ -15,12 +15,18 @@ catches what a concurrent writer slips past the check.
 :meth:`LinkStore.save` records a successful push and never moves a linked record to another
 QBO object: that is what :meth:`LinkStore.relink` is for, so that an engine bug cannot quietly
 re-point a record (and leave its first QBO object orphaned).
+
+The bulk push records a whole batch request at once: :meth:`LinkStore.save_many` applies the
+rules of ``save`` to many records in one transaction (all or none), and
+:meth:`LinkStore.of_types` reads every link of some record types in one query, so that the
+engine builds its references without a query per record.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, cast
 
@@ -33,13 +39,36 @@ from ._errors import LinkConflictError, TenantNotFoundError
 from ._records import LinkRecord, LinkResult, utcnow
 from ._tables import LINK_RESULTS, Link, Tenant
 
-__all__ = ["LinkStore"]
+__all__ = ["LinkSave", "LinkStore"]
 
 #: the results of a write that reached QBO (:meth:`LinkStore.save`): ``deleted`` and
 #: ``voided`` when the write deleted or voided the object of a record the app deleted
 _WRITTEN: Final = ("ok", "deleted", "voided")
 #: the results :meth:`LinkStore.record_failure` takes
 _NOT_OK: Final = tuple(result for result in LINK_RESULTS if result not in _WRITTEN)
+#: keys per ``IN (...)``: far below SQLite's and PostgreSQL's limits on bound parameters
+_CHUNK: Final = 500
+
+
+@dataclass(frozen=True)
+class LinkSave:
+    """One successful push for :meth:`LinkStore.save_many`: the arguments of
+    :meth:`LinkStore.save` for one record."""
+
+    record_type: str
+    app_id: str
+    qbo_type: str
+    qbo_id: str
+    sync_token: str
+    pushed_hash: str
+    intuit_tid: str | None = None
+    message: str | None = None
+    warning: str | None = None
+    result: LinkResult = "ok"
+
+    def __post_init__(self) -> None:
+        if self.result not in _WRITTEN:
+            raise ValueError(f"result must be one of {_WRITTEN}, not {self.result!r}")
 
 
 class LinkStore:
@@ -96,7 +125,65 @@ class LinkStore:
         with self._db.session() as session:
             return [_record(row) for row in session.scalars(query)]
 
+    def of_types(
+        self, *, tenant_id: str, record_types: Collection[str]
+    ) -> dict[tuple[str, str], LinkRecord]:
+        """Every link of these record types, by ``(record_type, app_id)``: one query."""
+        if isinstance(record_types, str):
+            raise TypeError("record_types is a collection of types, not one string")
+        query = select(Link).where(
+            Link.tenant_id == tenant_id, Link.record_type.in_(sorted(record_types))
+        )
+        with self._db.session() as session:
+            return {(row.record_type, row.app_id): _record(row) for row in session.scalars(query)}
+
     # -- writes -------------------------------------------------------------------------------
+    def save_many(self, *, tenant_id: str, saves: Sequence[LinkSave]) -> builtins.list[LinkRecord]:
+        """:meth:`save` for many records in one transaction: all are saved, or none.
+
+        One result per save, in order. Raises :class:`LinkConflictError` (and saves nothing)
+        if any QBO object belongs to another app record, is claimed twice in ``saves``, or a
+        record is linked to another QBO object; the caller may then save one by one to learn
+        which.
+        """
+
+        def write(session: Session) -> builtins.list[Link]:
+            rows = _rows_of(session, tenant_id, saves)
+            holders = _holders_of(session, tenant_id, saves)
+            if len(rows) < len({(save.record_type, save.app_id) for save in saves}) and (
+                session.get(Tenant, tenant_id) is None
+            ):
+                raise TenantNotFoundError(f"no tenant {tenant_id!r}")
+            written: builtins.list[Link] = []
+            for save in saves:
+                key = (save.record_type, save.app_id)
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = Link(
+                        tenant_id=tenant_id, record_type=save.record_type, app_id=save.app_id
+                    )
+                    session.add(row)
+                holder = holders.get((save.qbo_type, save.qbo_id))
+                if holder is not None and holder is not row:
+                    raise _held_by(row, holder, save.qbo_type, save.qbo_id)
+                _check_same_object(row, save.qbo_type, save.qbo_id)
+                holders[save.qbo_type, save.qbo_id] = row
+                _apply(row, save)
+                row.updated_at = self._clock()
+                written.append(row)
+            return written
+
+        for attempt in range(2):
+            try:
+                with self._db.transaction() as session:
+                    rows = write(session)
+                    session.flush()
+                    return [_record(row) for row in rows]
+            except IntegrityError:
+                if attempt:  # a concurrent first link won the insert; the retry decides
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def save(
         self,
         *,
@@ -122,34 +209,24 @@ class LinkStore:
         this record is linked to another QBO object (use :meth:`relink`).
         """
 
-        if result not in _WRITTEN:
-            raise ValueError(f"result must be one of {_WRITTEN}, not {result!r}")
+        save = LinkSave(
+            record_type=record_type,
+            app_id=app_id,
+            qbo_type=qbo_type,
+            qbo_id=qbo_id,
+            sync_token=sync_token,
+            pushed_hash=pushed_hash,
+            intuit_tid=intuit_tid,
+            message=message,
+            warning=warning,
+            result=result,
+        )
 
         def write(session: Session) -> Link:
             row = self._row(session, tenant_id, record_type, app_id)
             self._claim(session, row, qbo_type, qbo_id)
-            if row.qbo_id is not None and (row.qbo_type, row.qbo_id) != (qbo_type, qbo_id):
-                raise LinkConflictError(
-                    f"{record_type} {app_id!r} of tenant {tenant_id!r} is linked to "
-                    f"{row.qbo_type} {row.qbo_id}, not {qbo_type} {qbo_id}: relink it to "
-                    "change its QBO object",
-                    qbo_type=qbo_type,
-                    qbo_id=qbo_id,
-                    linked_to=None,
-                    user_message=(
-                        f"This record is linked to QuickBooks {row.qbo_type} {row.qbo_id}; "
-                        "relink it to use another one."
-                    ),
-                )
-            row.qbo_type = qbo_type
-            row.qbo_id = qbo_id
-            row.sync_token = sync_token
-            row.pushed_hash = pushed_hash
-            row.last_result = result
-            row.last_error_code = None
-            row.last_message = message
-            row.last_intuit_tid = intuit_tid
-            row.warning = warning
+            _check_same_object(row, qbo_type, qbo_id)
+            _apply(row, save)
             return row
 
         return self._write(write)
@@ -289,18 +366,99 @@ class LinkStore:
         with session.no_autoflush:  # the new row, half filled in, must not be inserted yet
             holder = _holder(session, row.tenant_id, qbo_type, qbo_id)
         if holder is not None and holder is not row:
-            raise LinkConflictError(
-                f"QBO {qbo_type} {qbo_id} of tenant {row.tenant_id!r} is linked to "
-                f"{holder.record_type} {holder.app_id!r}, not to {row.record_type} "
-                f"{row.app_id!r}",
-                qbo_type=qbo_type,
-                qbo_id=qbo_id,
-                linked_to=(holder.record_type, holder.app_id),
-                user_message=(
-                    f"QuickBooks {qbo_type} {qbo_id} is already linked to {holder.record_type} "
-                    f"{holder.app_id}; unlink that one first."
-                ),
+            raise _held_by(row, holder, qbo_type, qbo_id)
+
+
+def _held_by(row: Link, holder: Link, qbo_type: str, qbo_id: str) -> LinkConflictError:
+    return LinkConflictError(
+        f"QBO {qbo_type} {qbo_id} of tenant {row.tenant_id!r} is linked to "
+        f"{holder.record_type} {holder.app_id!r}, not to {row.record_type} {row.app_id!r}",
+        qbo_type=qbo_type,
+        qbo_id=qbo_id,
+        linked_to=(holder.record_type, holder.app_id),
+        user_message=(
+            f"QuickBooks {qbo_type} {qbo_id} is already linked to {holder.record_type} "
+            f"{holder.app_id}; unlink that one first."
+        ),
+    )
+
+
+def _check_same_object(row: Link, qbo_type: str, qbo_id: str) -> None:
+    """A linked record is saved on its own QBO object only (:meth:`LinkStore.relink` moves)."""
+    if row.qbo_id is not None and (row.qbo_type, row.qbo_id) != (qbo_type, qbo_id):
+        raise LinkConflictError(
+            f"{row.record_type} {row.app_id!r} of tenant {row.tenant_id!r} is linked to "
+            f"{row.qbo_type} {row.qbo_id}, not {qbo_type} {qbo_id}: relink it to change its "
+            "QBO object",
+            qbo_type=qbo_type,
+            qbo_id=qbo_id,
+            linked_to=None,
+            user_message=(
+                f"This record is linked to QuickBooks {row.qbo_type} {row.qbo_id}; "
+                "relink it to use another one."
+            ),
+        )
+
+
+def _apply(row: Link, save: LinkSave) -> None:
+    row.qbo_type = save.qbo_type
+    row.qbo_id = save.qbo_id
+    row.sync_token = save.sync_token
+    row.pushed_hash = save.pushed_hash
+    row.last_result = save.result
+    row.last_error_code = None
+    row.last_message = save.message
+    row.last_intuit_tid = save.intuit_tid
+    row.warning = save.warning
+
+
+def _rows_of(
+    session: Session, tenant_id: str, saves: Sequence[LinkSave]
+) -> dict[tuple[str, str], Link]:
+    """The stored links of the records of ``saves``, locked, by (record_type, app_id)."""
+    wanted: dict[str, set[str]] = {}
+    for save in saves:
+        wanted.setdefault(save.record_type, set()).add(save.app_id)
+    found: dict[tuple[str, str], Link] = {}
+    for record_type in sorted(wanted):
+        ordered = sorted(wanted[record_type])
+        for start in range(0, len(ordered), _CHUNK):
+            query = (
+                select(Link)
+                .where(
+                    Link.tenant_id == tenant_id,
+                    Link.record_type == record_type,
+                    Link.app_id.in_(ordered[start : start + _CHUNK]),
+                )
+                .order_by(Link.app_id)
+                .with_for_update()
             )
+            for row in session.scalars(query):
+                found[row.record_type, row.app_id] = row
+    return found
+
+
+def _holders_of(
+    session: Session, tenant_id: str, saves: Sequence[LinkSave]
+) -> dict[tuple[str, str], Link]:
+    """The links holding the QBO objects of ``saves``, by (qbo_type, qbo_id)."""
+    wanted: dict[str, set[str]] = {}
+    for save in saves:
+        wanted.setdefault(save.qbo_type, set()).add(save.qbo_id)
+    found: dict[tuple[str, str], Link] = {}
+    for qbo_type in sorted(wanted):
+        ordered = sorted(wanted[qbo_type])
+        for start in range(0, len(ordered), _CHUNK):
+            query = select(Link).where(
+                Link.tenant_id == tenant_id,
+                Link.qbo_type == qbo_type,
+                Link.qbo_id.in_(ordered[start : start + _CHUNK]),
+            )
+            for row in session.scalars(query):
+                assert row.qbo_type is not None  # a holder holds an object
+                assert row.qbo_id is not None
+                found[row.qbo_type, row.qbo_id] = row
+    return found
 
 
 def _holder(session: Session, tenant_id: str, qbo_type: str, qbo_id: str) -> Link | None:

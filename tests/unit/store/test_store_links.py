@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from ledgerbridge.store import (
     Database,
     LinkConflictError,
     LinkRecord,
+    LinkSave,
     LinkStore,
     TenantNotFoundError,
 )
@@ -310,3 +312,75 @@ def test_tenants_do_not_see_or_change_each_others_links(links: LinkStore) -> Non
     assert links.get(tenant_id=TENANT, record_type="Invoice", app_id="INV-1001") == acme
     assert links.by_qbo(tenant_id=TENANT, qbo_type="Invoice", qbo_id="145") == acme
     assert [link.app_id for link in links.list(tenant_id=TENANT)] == ["INV-1001"]
+
+
+# -- many at once -------------------------------------------------------------------------------
+def invoice_saves(count: int, *, first_qbo_id: int = 500) -> list[LinkSave]:
+    return [
+        LinkSave(
+            record_type="Invoice",
+            app_id=f"INV-{n}",
+            qbo_type="Invoice",
+            qbo_id=str(first_qbo_id + n),
+            sync_token="0",
+            pushed_hash=f"hash-{n}",
+            warning="QBO's total differs" if n == 3 else None,
+        )
+        for n in range(count)
+    ]
+
+
+def test_save_many_saves_a_batch_as_save_would(links: LinkStore) -> None:
+    """New and existing links in one call; each reads back as if saved alone."""
+    link_invoice(links, app_id="INV-0", qbo_id="500", sync_token="4")
+    saved = links.save_many(tenant_id=TENANT, saves=invoice_saves(40))
+    assert [link.app_id for link in saved] == [f"INV-{n}" for n in range(40)]
+    assert links.get(tenant_id=TENANT, record_type="Invoice", app_id="INV-0") == saved[0]
+    assert saved[0].sync_token == "0" and saved[0].last_intuit_tid is None
+    assert links.by_qbo(tenant_id=TENANT, qbo_type="Invoice", qbo_id="539") == saved[39]
+    assert saved[3].warning == "QBO's total differs"
+    assert all(link.last_result == "ok" for link in saved)
+
+
+def test_save_many_is_all_or_nothing_on_a_conflict(links: LinkStore) -> None:
+    """One QBO object already held by another record: nothing of the batch is saved."""
+    link_invoice(links, app_id="INV-OTHER", qbo_id="505")
+    with pytest.raises(LinkConflictError) as caught:
+        links.save_many(tenant_id=TENANT, saves=invoice_saves(10))
+    assert caught.value.linked_to == ("Invoice", "INV-OTHER")
+    assert links.get(tenant_id=TENANT, record_type="Invoice", app_id="INV-0") is None
+
+
+def test_save_many_refuses_one_object_for_two_records_of_the_batch(links: LinkStore) -> None:
+    twins = [*invoice_saves(2), replace(invoice_saves(1)[0], app_id="INV-TWIN")]
+    with pytest.raises(LinkConflictError):
+        links.save_many(tenant_id=TENANT, saves=twins)
+    assert links.list(tenant_id=TENANT) == []
+
+
+def test_save_many_does_not_move_a_linked_record(links: LinkStore) -> None:
+    link_invoice(links, app_id="INV-1", qbo_id="77")
+    with pytest.raises(LinkConflictError, match="relink"):
+        links.save_many(tenant_id=TENANT, saves=invoice_saves(3))
+
+
+def test_save_many_refuses_an_unknown_tenant(links: LinkStore) -> None:
+    with pytest.raises(TenantNotFoundError):
+        links.save_many(tenant_id="no-such-tenant", saves=invoice_saves(2))
+
+
+def test_of_types_reads_every_link_of_the_types_in_one_go(links: LinkStore) -> None:
+    links.save_many(tenant_id=TENANT, saves=invoice_saves(3))
+    link_invoice(links, app_id="INV-X", qbo_id="9", tenant_id=OTHER_TENANT)
+    links.record_failure(tenant_id=TENANT, record_type="Bill", app_id="B-1", message="no")
+    found = links.of_types(tenant_id=TENANT, record_types=["Invoice", "Bill"])
+    assert sorted(found) == [
+        ("Bill", "B-1"),
+        ("Invoice", "INV-0"),
+        ("Invoice", "INV-1"),
+        ("Invoice", "INV-2"),
+    ]
+    assert not found["Bill", "B-1"].linked
+    assert links.of_types(tenant_id=TENANT, record_types=["Vendor"]) == {}
+    with pytest.raises(TypeError):
+        links.of_types(tenant_id=TENANT, record_types="Invoice")
