@@ -49,12 +49,21 @@ from ._resources import Page
 from ._retry import RetryPolicy
 from ._state import InvalidStateError, issue_state, verify_state
 from ._types import RequestGate, SlotUnused, TokenSet, TokenSource
+from ._webhooks import (
+    SIGNATURE_HEADER,
+    EntityChange,
+    WebhookPayloadError,
+    parse_notification,
+    sign_notification,
+    verify_signature,
+)
 
 __all__ = [
     "ACCOUNTING_SCOPE",
     "BATCH_MAX_ITEMS",
     "MAX_RESULTS",
     "MINOR_VERSION",
+    "SIGNATURE_HEADER",
     "Action",
     "AuthenticationError",
     "AuthorizationError",
@@ -65,6 +74,7 @@ __all__ = [
     "DataError",
     "DuplicateDocNumberError",
     "DuplicateNameError",
+    "EntityChange",
     "Environment",
     "FaultEntry",
     "Governor",
@@ -100,11 +110,15 @@ __all__ = [
     "TransportError",
     "UncertainOutcomeError",
     "ValidationError",
+    "WebhookPayloadError",
     "environment",
     "error_from_fault",
     "error_from_response",
     "error_from_transport",
     "issue_state",
+    "parse_notification",
     "select",
+    "sign_notification",
+    "verify_signature",
     "verify_state",
 ]
