@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -299,6 +299,32 @@ class RecordStore:
                     .execution_options(synchronize_session=False)
                 )
         return results
+
+    def mark_clean_many(self, *, tenant_id: str, records: Iterable[tuple[str, str, str]]) -> None:
+        """:meth:`mark_clean` for many pushed records in one transaction (the bulk push marks
+        a whole batch request at once): ``(record_type, app_id, content_hash)`` each, pushed
+        as records, not deletions. The same condition holds per record: one changed, deleted
+        or restored while it was being pushed stays dirty.
+        """
+        keys = [
+            {"b_tenant": tenant_id, "b_type": record_type, "b_id": app_id, "b_hash": pushed}
+            for record_type, app_id, pushed in records
+        ]
+        if not keys:
+            return
+        statement = (
+            update(AppRecord)
+            .where(
+                AppRecord.tenant_id == bindparam("b_tenant"),
+                AppRecord.record_type == bindparam("b_type"),
+                AppRecord.app_id == bindparam("b_id"),
+                AppRecord.content_hash == bindparam("b_hash"),
+                AppRecord.deleted_at.is_(None),
+            )
+            .values(dirty=False)
+        )
+        with self._db.transaction() as session:
+            session.connection().execute(statement, keys)
 
 
 def _stored_state(

@@ -472,3 +472,20 @@ def test_tenants_do_not_see_or_change_each_others_records(records: RecordStore) 
     assert mine is not None and mine.payload == customer(1) and mine.dirty and not mine.deleted
     theirs = records.get(tenant_id=OTHER_TENANT, record_type="Customer", app_id="C-1")
     assert theirs is not None and theirs.payload["name"] == "Globex's own" and not theirs.dirty
+
+
+def test_mark_clean_many_clears_what_was_pushed_and_keeps_what_changed(
+    records: RecordStore,
+) -> None:
+    """The bulk push marks a batch at once, with mark_clean's condition for each record: one
+    changed meanwhile, or deleted, stays dirty; another tenant's record is not touched."""
+    pushed = {n: put(records, customer(n), app_id=f"C-{n}").content_hash for n in range(5)}
+    put(records, customer(1, name="Changed meanwhile"), app_id="C-1")
+    records.delete(tenant_id=TENANT, record_type="Customer", app_id="C-2")
+    put(records, customer(3), app_id="C-3", tenant_id=OTHER_TENANT)
+    records.mark_clean_many(
+        tenant_id=TENANT, records=[("Customer", f"C-{n}", pushed[n]) for n in range(5)]
+    )
+    records.mark_clean_many(tenant_id=TENANT, records=[])
+    assert [r.app_id for r in records.dirty(tenant_id=TENANT)] == ["C-1", "C-2"]
+    assert [r.app_id for r in records.dirty(tenant_id=OTHER_TENANT)] == ["C-3"]
