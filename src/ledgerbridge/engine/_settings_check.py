@@ -281,10 +281,13 @@ async def _read_lists(qbo: QBOClient) -> dict[ListKind, _List]:
         "tax_code": (qbo.tax_codes, False),
         "item": (qbo.items, True),
     }
-    read = await asyncio.gather(
-        *(_read(resource, inactive_too) for resource, inactive_too in sources.values())
-    )
-    return {kind: _List(entries) for kind, entries in zip(sources, read, strict=True)}
+    # together, under the client's governor; one failing cancels the others
+    async with asyncio.TaskGroup() as group:
+        tasks = {
+            kind: group.create_task(_read(resource, inactive_too))
+            for kind, (resource, inactive_too) in sources.items()
+        }
+    return {kind: _List(task.result()) for kind, task in tasks.items()}
 
 
 async def _read(resource: _Listing, inactive_too: bool) -> list[_Entry]:
