@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pushkit import TENANT, World
+from pushkit import TENANT, World, money
 
 from ledgerbridge.model import (
     Address,
@@ -94,11 +94,6 @@ def _order(app_id: str = "po1", number: str = "1042", **changes: Any) -> Purchas
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _put(world: World, *records: Any) -> None:
-    for record in records:
-        world.put(record)
-
-
 async def _pushed(world: World, record_type: str, app_id: str) -> dict[str, Any]:
     """Push one record, expect it written, and return its QBO object."""
     result = await world.pusher.push(record_type, app_id)
@@ -114,10 +109,6 @@ def _qbo_id(world: World, record_type: str, app_id: str) -> str:
     return link.qbo_id
 
 
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value))
-
-
 def _named(world: World, entity: str, name: str) -> list[dict[str, Any]]:
     field = "DisplayName" if entity in ("Customer", "Vendor") else "Name"
     return [o for o in world.objects(entity) if o.get(field) == name]
@@ -126,7 +117,7 @@ def _named(world: World, entity: str, name: str) -> list[dict[str, Any]]:
 async def _invoice_in_qbo(world: World, hours: int = 3) -> str:
     """The customer, the machining service and invoice inv1 (hours x 100.00), pushed."""
     lines = (ItemLine(item_id="svc", quantity=Decimal(hours), unit_price=Decimal("100.00")),)
-    _put(world, _customer(), _machining(), _invoice(lines=lines))
+    world.put_all([_customer(), _machining(), _invoice(lines=lines)])
     return str((await _pushed(world, "invoice", "inv1"))["Id"])
 
 
@@ -155,14 +146,15 @@ async def test_startproto_customer_pushes_name_addresses_notes_and_primary_conta
 
 async def test_startproto_part_becomes_an_item_with_sku_type_and_quantity(world: World) -> None:
     """Part name, number (SKU), type, and the quantity on hand of an inventory part."""
-    _put(
-        world,
-        _part(kind="inventory", sku="FL-100", quantity_on_hand=Decimal(12)),
-        _part("p2", "Cutting Fluid", sku="CF-5"),
+    world.put_all(
+        [
+            _part(kind="inventory", sku="FL-100", quantity_on_hand=Decimal(12)),
+            _part("p2", "Cutting Fluid", sku="CF-5"),
+        ]
     )
     tracked = await _pushed(world, "item", "p1")
     assert (tracked["Name"], tracked["Sku"], tracked["Type"]) == ("Flange", "FL-100", "Inventory")
-    assert tracked["TrackQtyOnHand"] is True and _money(tracked["QtyOnHand"]) == 12
+    assert tracked["TrackQtyOnHand"] is True and money(tracked["QtyOnHand"]) == 12
     untracked = await _pushed(world, "item", "p2")
     assert (untracked["Sku"], untracked["Type"]) == ("CF-5", "NonInventory")
 
@@ -208,7 +200,7 @@ async def test_startproto_sales_order_syncs_as_accepted_estimate_with_parts_serv
             ChargeLine(description="Rush fee", amount=Decimal("35.00")),
         ),
     )
-    _put(world, _customer(), _part(), _machining(), order)
+    world.put_all([_customer(), _part(), _machining(), order])
     estimate = await _pushed(world, "sales_order", "so1")
     assert estimate["TxnStatus"] == "Accepted" and estimate["DocNumber"] == "SO-88"
     assert estimate["CustomerRef"]["value"] == _qbo_id(world, "customer", "c1")
@@ -219,7 +211,7 @@ async def test_startproto_sales_order_syncs_as_accepted_estimate_with_parts_serv
         _qbo_id(world, "item", "svc"),
         services[0]["Id"],
     ]
-    assert _money(estimate["TotalAmt"]) == Decimal("315.00")
+    assert money(estimate["TotalAmt"]) == Decimal("315.00")
 
 
 async def test_startproto_invoice_syncs_its_lines_and_links_its_sales_orders_estimate(
@@ -235,12 +227,12 @@ async def test_startproto_invoice_syncs_its_lines_and_links_its_sales_orders_est
     )
     charge = ChargeLine(description="Deburring", amount=Decimal("15.00"))
     invoice = _invoice(sales_order_ids=("so1",), lines=(*order.lines, charge))
-    _put(world, _customer(), _machining(), order, invoice)
+    world.put_all([_customer(), _machining(), order, invoice])
     qbo = await _pushed(world, "invoice", "inv1")
     estimate_id = _qbo_id(world, "sales_order", "so1")
     assert qbo["LinkedTxn"] == [{"TxnId": estimate_id, "TxnType": "Estimate"}]
     assert world.read("Estimate", estimate_id)["TxnStatus"] == "Closed"
-    assert _money(qbo["TotalAmt"]) == Decimal("315.00")
+    assert money(qbo["TotalAmt"]) == Decimal("315.00")
 
 
 async def test_startproto_gap_invoice_billing_several_sales_orders_keeps_tax_and_discount(
@@ -263,10 +255,10 @@ async def test_startproto_gap_invoice_billing_several_sales_orders_keeps_tax_and
         discount=Discount(percent=Decimal(10)),
         tax=Decimal("18.90"),
     )
-    _put(world, _customer(), _machining(), *orders, invoice)
+    world.put_all([_customer(), _machining(), *orders, invoice])
     qbo = await _pushed(world, "invoice", "inv1")
     assert invoice.total == Decimal("288.90")
-    assert _money(qbo["TotalAmt"]) == invoice.total
+    assert money(qbo["TotalAmt"]) == invoice.total
     for so_id in ("so1", "so2"):
         assert world.read("Estimate", _qbo_id(world, "sales_order", so_id))["TxnStatus"] == "Closed"
     assert qbo["PrivateNote"].startswith("Bills sales orders ")
@@ -280,7 +272,7 @@ async def test_startproto_gap_a_vendor_matched_by_name_keeps_its_link_when_renam
     """StartProto matches vendors by name on every push and breaks on a rename; here the
     vendor is matched by name once, then linked: a rename updates the same QBO vendor."""
     existing = await world.qbo.vendors.create({"DisplayName": "STEEL SUPPLY CO"})
-    _put(world, _supplier(), _part(), _order())
+    world.put_all([_supplier(), _part(), _order()])
     po = await _pushed(world, "purchase_order", "po1")
     assert po["VendorRef"]["value"] == existing["Id"]
     world.put(_supplier("Steel Supply Company"))
@@ -299,14 +291,15 @@ async def test_bpro_start_date_gates_invoices_and_payments_but_not_products(worl
     (with their category) and vendors are, whatever the date."""
     world.with_settings(TenantSettings(sync_start_date=date(2026, 3, 1)))
     old = date(2026, 2, 20)
-    _put(
-        world,
-        _customer(),
-        _machining(),
-        _invoice(invoice_date=old),
-        _payment("pay1", "50.00", payment_date=old),
-        _part(category="Fittings"),
-        _supplier(),
+    world.put_all(
+        [
+            _customer(),
+            _machining(),
+            _invoice(invoice_date=old),
+            _payment("pay1", "50.00", payment_date=old),
+            _part(category="Fittings"),
+            _supplier(),
+        ]
     )
     for record_type, app_id in (("invoice", "inv1"), ("payment", "pay1")):
         result = await world.pusher.push(record_type, app_id)
@@ -320,7 +313,7 @@ async def test_bpro_start_date_gates_invoices_and_payments_but_not_products(worl
 
 async def test_bpro_product_category_syncs_with_its_product(world: World) -> None:
     """A product's category becomes a QBO Category, created once, with the item under it."""
-    _put(world, _part(category="Fittings"), _part("p2", "Elbow", category="fittings"))
+    world.put_all([_part(category="Fittings"), _part("p2", "Elbow", category="fittings")])
     first = await _pushed(world, "item", "p1")
     second = await _pushed(world, "item", "p2")
     [category] = [i for i in world.objects("Item") if i["Type"] == "Category"]
@@ -335,10 +328,11 @@ async def test_bpro_payment_with_an_unchecked_method_is_not_synced(world: World)
     settings = TenantSettings(payment_methods={"Stripe": PaymentMethodSetting(sync=False)})
     invoice_id = await _invoice_in_qbo(world)
     world.with_settings(settings)
-    _put(
-        world,
-        _payment("pay1", "100.00", ("inv1", "100.00"), method="stripe"),
-        _payment("pay2", "100.00", ("inv1", "100.00"), method="Cash"),
+    world.put_all(
+        [
+            _payment("pay1", "100.00", ("inv1", "100.00"), method="stripe"),
+            _payment("pay2", "100.00", ("inv1", "100.00"), method="Cash"),
+        ]
     )
     skipped = await world.pusher.push("payment", "pay1")
     assert skipped.outcome == "skipped" and skipped.message is not None
@@ -346,7 +340,7 @@ async def test_bpro_payment_with_an_unchecked_method_is_not_synced(world: World)
     assert (await world.pusher.push("payment", "pay2")).outcome == "created"
     [payment] = world.objects("Payment")
     assert world.read("PaymentMethod", payment["PaymentMethodRef"]["value"])["Name"] == "Cash"
-    assert _money(world.read("Invoice", invoice_id)["Balance"]) == Decimal("200.00")
+    assert money(world.read("Invoice", invoice_id)["Balance"]) == Decimal("200.00")
 
 
 async def test_bpro_gap_payment_method_maps_to_a_differently_named_qbo_method(
@@ -391,7 +385,7 @@ async def test_proline_customer_mode_bills_a_projects_invoice_to_its_customer(
     """customer_object "customer": one QBO customer per app customer; projects are not
     sent, and a project's invoice goes to the customer."""
     project = Project(id="pr1", customer_id="c1", name="Gearbox", stage="Closed - Won")
-    _put(world, _customer(), _machining(), project, _invoice(project_id="pr1"))
+    world.put_all([_customer(), _machining(), project, _invoice(project_id="pr1")])
     skipped = await world.pusher.push("project", "pr1")
     assert skipped.outcome == "skipped"
     invoice = await _pushed(world, "invoice", "inv1")
@@ -406,7 +400,7 @@ async def test_proline_sub_customer_mode_creates_the_invoice_under_the_project(
     sub-customer, created (under its customer) on the way."""
     world.with_settings(TenantSettings(customer_object="sub_customer_per_project"))
     project = Project(id="pr1", customer_id="c1", name="Gearbox", stage="Closed - Won")
-    _put(world, _customer(), _machining(), project, _invoice(project_id="pr1"))
+    world.put_all([_customer(), _machining(), project, _invoice(project_id="pr1")])
     invoice = await _pushed(world, "invoice", "inv1")
     sub_customer = world.read("Customer", invoice["CustomerRef"]["value"])
     assert sub_customer["Job"] is True
@@ -420,7 +414,7 @@ async def test_proline_full_payment_marks_the_invoice_paid(world: World) -> None
     world.put(_payment("pay1", "300.00", ("inv1", "300.00")))
     payment = await _pushed(world, "payment", "pay1")
     assert payment["Line"][0]["LinkedTxn"] == [{"TxnId": invoice_id, "TxnType": "Invoice"}]
-    assert _money(world.read("Invoice", invoice_id)["Balance"]) == 0
+    assert money(world.read("Invoice", invoice_id)["Balance"]) == 0
 
 
 async def test_proline_payments_can_carry_one_payment_method_naming_their_source(
@@ -431,10 +425,11 @@ async def test_proline_payments_can_carry_one_payment_method_naming_their_source
     methods = {m: PaymentMethodSetting(qbo_method="ProLine") for m in ("Card", "Check")}
     world.with_settings(TenantSettings(payment_methods=methods))
     await _invoice_in_qbo(world)
-    _put(
-        world,
-        _payment("pay1", "100.00", ("inv1", "100.00"), method="Card"),
-        _payment("pay2", "200.00", ("inv1", "200.00"), method="Check"),
+    world.put_all(
+        [
+            _payment("pay1", "100.00", ("inv1", "100.00"), method="Card"),
+            _payment("pay2", "200.00", ("inv1", "200.00"), method="Check"),
+        ]
     )
     report = await world.pusher.push_dirty()
     assert [r.outcome for r in report.results] == ["created", "created"]
@@ -456,7 +451,7 @@ async def test_syncro_payments_from_qbo_mode_pushes_no_app_payment(world: World)
 
 async def test_syncro_gap_a_child_customer_becomes_a_qbo_sub_customer(world: World) -> None:
     """Syncro syncs parent customers only; a child customer here is a QBO sub-customer."""
-    _put(world, _customer(), Customer(id="c2", name="Northwind Plant 2", parent_id="c1"))
+    world.put_all([_customer(), Customer(id="c2", name="Northwind Plant 2", parent_id="c1")])
     child = await _pushed(world, "customer", "c2")
     assert child["Job"] is True
     assert child["ParentRef"]["value"] == _qbo_id(world, "customer", "c1")
@@ -468,7 +463,7 @@ async def test_syncro_gap_a_changed_customer_syncs_on_its_own_before_its_invoice
     """Syncro sends a customer's changes only with an invoice; here the customer is updated
     on its own, and before the invoice that refers to it."""
     await _invoice_in_qbo(world)
-    _put(world, _customer(phone="555-0142"), _invoice(memo="Thank you"))
+    world.put_all([_customer(phone="555-0142"), _invoice(memo="Thank you")])
     report = await world.pusher.push_dirty()
     assert [(r.record_type, r.outcome) for r in report.results] == [
         ("customer", "updated"),
@@ -481,13 +476,13 @@ async def test_syncro_gap_a_changed_customer_syncs_on_its_own_before_its_invoice
 async def test_syncro_zero_invoice_syncs_only_when_enabled(world: World) -> None:
     """A $0 invoice is skipped unless sync_zero_invoices is on."""
     free = (ItemLine(item_id="svc", quantity=Decimal(1), unit_price=Decimal(0)),)
-    _put(world, _customer(), _machining(), _invoice(lines=free))
+    world.put_all([_customer(), _machining(), _invoice(lines=free)])
     skipped = await world.pusher.push("invoice", "inv1")
     assert skipped.outcome == "skipped" and world.objects("Invoice") == []
     world.with_settings(TenantSettings(sync_zero_invoices=True))
     world.records.mark_dirty(tenant_id=TENANT, record_type="invoice", app_id="inv1")
     invoice = await _pushed(world, "invoice", "inv1")
-    assert _money(invoice["TotalAmt"]) == 0
+    assert money(invoice["TotalAmt"]) == 0
 
 
 async def test_syncro_an_updated_product_updates_its_item(world: World) -> None:
@@ -497,7 +492,7 @@ async def test_syncro_an_updated_product_updates_its_item(world: World) -> None:
     writes = len(world.writes())
     world.put(_part(sales_price="24.00"))
     updated = await _pushed(world, "item", "p1")
-    assert updated["Id"] == first["Id"] and _money(updated["UnitPrice"]) == Decimal("24.00")
+    assert updated["Id"] == first["Id"] and money(updated["UnitPrice"]) == Decimal("24.00")
     assert len(world.writes()) == writes + 1
 
 
@@ -506,10 +501,11 @@ async def test_syncro_changed_invoice_and_payment_dates_update_qbo(world: World)
     await _invoice_in_qbo(world)
     world.put(_payment("pay1", "300.00", ("inv1", "300.00")))
     await _pushed(world, "payment", "pay1")
-    _put(
-        world,
-        _invoice(invoice_date=date(2026, 3, 4)),
-        _payment("pay1", "300.00", ("inv1", "300.00"), payment_date=date(2026, 3, 11)),
+    world.put_all(
+        [
+            _invoice(invoice_date=date(2026, 3, 4)),
+            _payment("pay1", "300.00", ("inv1", "300.00"), payment_date=date(2026, 3, 11)),
+        ]
     )
     report = await world.pusher.push_dirty()
     assert [r.outcome for r in report.results] == ["updated", "updated"]
@@ -522,10 +518,10 @@ async def test_syncro_partial_payments_complete_an_invoice(world: World) -> None
     invoice_id = await _invoice_in_qbo(world)
     world.put(_payment("pay1", "120.00", ("inv1", "120.00")))
     await _pushed(world, "payment", "pay1")
-    assert _money(world.read("Invoice", invoice_id)["Balance"]) == Decimal("180.00")
+    assert money(world.read("Invoice", invoice_id)["Balance"]) == Decimal("180.00")
     world.put(_payment("pay2", "180.00", ("inv1", "180.00"), payment_date=date(2026, 3, 20)))
     await _pushed(world, "payment", "pay2")
-    assert _money(world.read("Invoice", invoice_id)["Balance"]) == 0
+    assert money(world.read("Invoice", invoice_id)["Balance"]) == 0
 
 
 async def test_syncro_overpayment_beyond_the_invoice_leaves_credit(world: World) -> None:
@@ -534,9 +530,9 @@ async def test_syncro_overpayment_beyond_the_invoice_leaves_credit(world: World)
     invoice_id = await _invoice_in_qbo(world, hours=1)
     world.put(_payment("pay1", "150.00", ("inv1", "150.00")))
     payment = await _pushed(world, "payment", "pay1")
-    assert [_money(li["Amount"]) for li in payment["Line"]] == [Decimal("100.00")]
-    assert _money(payment["UnappliedAmt"]) == Decimal("50.00")
-    assert _money(world.read("Invoice", invoice_id)["Balance"]) == 0
+    assert [money(li["Amount"]) for li in payment["Line"]] == [Decimal("100.00")]
+    assert money(payment["UnappliedAmt"]) == Decimal("50.00")
+    assert money(world.read("Invoice", invoice_id)["Balance"]) == 0
 
 
 # -- Inventory Mate ---------------------------------------------------------------------------
@@ -546,7 +542,7 @@ async def test_inventory_mate_items_linked_by_name_not_duplicated(world: World) 
     existing = await world.qbo.items.create(
         {"Name": "FLANGE", "Type": "NonInventory", "ExpenseAccountRef": {"value": expense}}
     )
-    _put(world, _supplier(), _part(), _order())
+    world.put_all([_supplier(), _part(), _order()])
     po = await _pushed(world, "purchase_order", "po1")
     [line] = po["Line"]
     assert line["ItemBasedExpenseLineDetail"]["ItemRef"]["value"] == existing["Id"]
@@ -559,7 +555,7 @@ async def test_inventory_mate_items_linked_by_name_not_duplicated(world: World) 
 async def test_inventory_mate_saved_po_updates_the_same_qbo_purchase_order(world: World) -> None:
     """The link is kept: saving the PO again updates that QBO PO (SyncToken rules)."""
     world.with_settings(TenantSettings(doc_number_templates={"purchase_order": "PO-{number}"}))
-    _put(world, _supplier(), _part(), _order())
+    world.put_all([_supplier(), _part(), _order()])
     first = await _pushed(world, "purchase_order", "po1")
     world.put(_order(memo="Call before delivery"))
     result = await world.pusher.push("purchase_order", "po1")
@@ -574,7 +570,7 @@ async def test_inventory_mate_unlinked_po_with_a_known_docnumber_is_reattached(
 ) -> None:
     """The link lost, a QBO PO with the same DocNumber is re-attached and updated."""
     world.with_settings(TenantSettings(doc_number_templates={"purchase_order": "PO-{number}"}))
-    _put(world, _supplier(), _part(), _order())
+    world.put_all([_supplier(), _part(), _order()])
     first = await _pushed(world, "purchase_order", "po1")
     world.links.unlink(tenant_id=TENANT, record_type="purchase_order", app_id="po1")
     world.put(_order(memo="Re-sent"))
@@ -595,7 +591,7 @@ async def test_inventory_mate_cost_line_posts_to_its_own_or_the_default_expense_
         ),
         CostLine(description="Hazmat fee", amount=Decimal("12.00")),
     )
-    _put(world, _supplier(), _part(), _order(lines=lines))
+    world.put_all([_supplier(), _part(), _order(lines=lines)])
     po = await _pushed(world, "purchase_order", "po1")
     accounts = [
         world.read("Account", li["AccountBasedExpenseLineDetail"]["AccountRef"]["value"])["Name"]
@@ -603,4 +599,4 @@ async def test_inventory_mate_cost_line_posts_to_its_own_or_the_default_expense_
         if li["DetailType"] == "AccountBasedExpenseLineDetail"
     ]
     assert accounts == ["Shipping, Freight & Delivery", "Uncategorized Expense"]
-    assert _money(po["TotalAmt"]) == Decimal("65.00")
+    assert money(po["TotalAmt"]) == Decimal("65.00")
