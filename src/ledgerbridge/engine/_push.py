@@ -155,6 +155,7 @@ from ._push_support import (
     parse,
     po_line_ids,
     pushed,
+    quantity,
     rows,
     total_warning,
     update_owned,
@@ -338,17 +339,25 @@ class Pusher:
     ) -> PushResult:
         """Write and link the record's QBO object (unless only a received order's bill is
         missing), then the bill of a received purchase order."""
-        outcome: PushOutcome
-        if link is not None and link.qbo_id is not None and pushed(stored, link):
-            outcome, qbo_id, warning = "unchanged", link.qbo_id, link.warning
-        else:
-            written = await self._write(stored, record, link)
-            warning = join_warnings(written.warning, self._bill_left(record))
-            saved = self._save(stored, link, written.obj, warning)
-            outcome, qbo_id = written.outcome, str(saved.qbo_id)
+        key = (stored.record_type, stored.app_id)
+        if isinstance(record, PurchaseOrder) and link is not None and pushed(stored, link):
+            return await self._bill_only(stored, record, link)
+        written = await self._write(stored, record, link)
+        warning = join_warnings(written.warning, self._bill_left(record))
+        saved = self._save(stored, link, written.obj, warning)
         if isinstance(record, PurchaseOrder) and self._bill_due(stored, record):
-            warning = join_warnings(warning, await self._write_bill(stored, record, qbo_id))
-        return PushResult(stored.record_type, stored.app_id, outcome, qbo_id, warning=warning)
+            warning = join_warnings(warning, await self._write_bill(stored, record, saved))
+        return PushResult(*key, written.outcome, saved.qbo_id, warning=warning)
+
+    async def _bill_only(
+        self, stored: StoredRecord, record: PurchaseOrder, link: LinkRecord
+    ) -> PushResult:
+        """The order is in QBO already and only its bill is missing: write the bill."""
+        bill_warning = await self._write_bill(stored, record, link)
+        warning = join_warnings(link.warning, bill_warning)
+        return PushResult(
+            stored.record_type, stored.app_id, "unchanged", link.qbo_id, warning=warning
+        )
 
     def _save(
         self,
@@ -438,7 +447,7 @@ class Pusher:
                 "Inventory items.",
                 result="skipped",
             )
-        on_hand = to_decimal(item.get("QtyOnHand") or 0)
+        on_hand = quantity(item.get("QtyOnHand"))
 
         async def mapper(refs: Refs) -> Payload:
             return map_inventory_level(
@@ -466,13 +475,15 @@ class Pusher:
         return bill_left_behind(bill.qbo_id)
 
     async def _write_bill(
-        self, stored: StoredRecord, record: PurchaseOrder, po_id: str
+        self, stored: StoredRecord, record: PurchaseOrder, order_link: LinkRecord
     ) -> str | None:
         """Write the order's bill; its total warning. A failure fails the order, which stays
         dirty: the next push writes the bill only (the order's own link is saved)."""
         prefix = "The purchase order is in QuickBooks, but its bill could not be written: "
+        po_id = str(order_link.qbo_id)
         try:
-            return await self._bill(stored, record, po_id)
+            warning = await self._bill(stored, record, po_id)
+            order = await self._qbo.purchase_orders.read(po_id)
         except PushFailed as failure:
             raise PushFailed(
                 prefix + failure.user_message,
@@ -482,6 +493,10 @@ class Pusher:
             ) from failure
         except QBOError as error:
             raise from_qbo(error, prefix) from error
+        # the bill changed the order in QBO (LinkedTxn, POStatus): keep its new SyncToken;
+        # this also ends a bill failure recorded on the order's link by an earlier push
+        self._save(stored, order_link, order, order_link.warning)
+        return warning
 
     async def _bill(self, stored: StoredRecord, record: PurchaseOrder, po_id: str) -> str | None:
         order = await self._qbo.purchase_orders.read(po_id)

@@ -178,10 +178,11 @@ class Remover:
             done: PushOutcome = "voided" if link.last_result == "voided" else "deleted"
             return PushResult(*key, done, qbo_id=link.qbo_id, message=link.last_message)
         entity, namespace = ENTITY[stored.record_type]
+        token = link.sync_token
         try:
-            if stored.record_type == "purchase_order":
-                await self._remove_bill(stored)
-            obj = await remove(getattr(self._qbo, namespace), action, link.qbo_id, link.sync_token)
+            if stored.record_type == "purchase_order" and await self._remove_bill(stored):
+                token = None  # deleting the bill changed the order in QBO: read it first
+            obj = await remove(getattr(self._qbo, namespace), action, link.qbo_id, token)
         except PushFailed as failure:
             return book.fail(stored, failure)
         except QBOError as error:
@@ -195,17 +196,19 @@ class Remover:
         book.mark_clean(stored)
         return PushResult(*key, outcome, qbo_id=link.qbo_id, message=message)
 
-    async def _remove_bill(self, stored: StoredRecord) -> None:
-        """Delete a purchase order's bill first: QBO refuses to delete an order a bill links."""
+    async def _remove_bill(self, stored: StoredRecord) -> bool:
+        """Delete a purchase order's bill first: QBO refuses to delete an order a bill links.
+        Whether there was one."""
         bill = self._book.link(PO_BILL, stored.app_id)
         if bill is None or bill.qbo_id is None or bill.last_result in REMOVED:
-            return
+            return False
         try:
             obj = await remove(self._qbo.bills, "delete", bill.qbo_id, bill.sync_token)
         except QBOError as error:
             raise refused(error, "purchase order's bill", "delete") from error
         message = removed("delete", "Bill", bill.qbo_id, gone=obj is None)
         self._save(stored, PO_BILL, "Bill", bill.qbo_id, bill.sync_token or "0", message, "deleted")
+        return True
 
     def _save(
         self,

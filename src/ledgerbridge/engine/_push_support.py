@@ -45,6 +45,7 @@ __all__ = [
     "parse",
     "po_line_ids",
     "pushed",
+    "quantity",
     "renamed",
     "rows",
     "taken",
@@ -244,6 +245,14 @@ async def update_owned(
         current = await resource.read(qbo_id)
         body = sparse_update(entity, payload, qbo_id=qbo_id, sync_token=str(current["SyncToken"]))
         return await resource.update(body)
+
+
+def quantity(value: object) -> Decimal:
+    """A QBO quantity (``25.0`` in JSON) as people write it: 25, 2.5."""
+    number = to_decimal(0 if value in (None, "") else value)
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
 
 
 def parse(stored: StoredRecord) -> AnyRecord:
