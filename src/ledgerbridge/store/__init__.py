@@ -69,7 +69,7 @@ from ._inbound import (
 )
 from ._intake import RecordStore
 from ._links import LinkSave, LinkStore
-from ._operations import OperationStore
+from ._operations import OperationOutcome, OperationStore, PlannedOperation
 from ._records import (
     ConnectionRecord,
     ConnectionStatus,
@@ -136,6 +136,7 @@ __all__ = [
     "ObjectVersion",
     "OperationAction",
     "OperationNotFoundError",
+    "OperationOutcome",
     "OperationPendingError",
     "OperationRecord",
     "OperationStatus",
@@ -144,6 +145,7 @@ __all__ = [
     "OwnedRecord",
     "OwnedRecordConflictError",
     "OwnedWrite",
+    "PlannedOperation",
     "PutOutcome",
     "PutResult",
     "RealmConnection",

@@ -29,17 +29,26 @@ PostgreSQL, the write lock on SQLite), so of two workers starting one operation 
 A record has at most one unfinished (queued or running) operation, which a partial unique
 index enforces: :meth:`create` raises :class:`OperationPendingError` while one is open, and
 :meth:`open_for` finds it, so that after a crash the engine resumes it with its ``requestid``.
+
+In bulk. The bulk push plans a whole wave of writes and sends it at once, many per batch
+request; one transaction per write would cost more than the write. :meth:`create_many`
+stores a wave's operations in one transaction, started at once when asked (``start=True``:
+they are sent right away, so after a crash each counts as possibly sent and is looked up in
+QBO, by DocNumber or name, before it is sent again); :meth:`finish_many` applies many
+outcomes (succeed, fail, skip or requeue, with the same transition rules) in one transaction;
+:meth:`open_of` finds every unfinished operation of a tenant in one query, for the resume.
 """
 
 from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, cast
+from typing import Final, Literal, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,7 +75,7 @@ from ._tables import (
     Tenant,
 )
 
-__all__ = ["OperationStore"]
+__all__ = ["OperationOutcome", "OperationStore", "PlannedOperation"]
 
 #: for each status, the statuses an operation may reach it from
 _ALLOWED_FROM: Final[dict[OperationStatus, tuple[OperationStatus, ...]]] = {
@@ -76,6 +85,40 @@ _ALLOWED_FROM: Final[dict[OperationStatus, tuple[OperationStatus, ...]]] = {
     "failed": ("queued", "running"),
     "skipped": ("queued", "running"),
 }
+
+#: keys per ``IN (...)``: far below SQLite's and PostgreSQL's limits on bound parameters
+_CHUNK: Final = 500
+
+
+@dataclass(frozen=True)
+class PlannedOperation:
+    """One write of a wave, for :meth:`OperationStore.create_many`."""
+
+    record_type: str
+    app_id: str
+    qbo_type: str
+    action: OperationAction
+    payload: JSONDocument | None = None
+
+
+@dataclass(frozen=True)
+class OperationOutcome:
+    """How one operation ended, for :meth:`OperationStore.finish_many`: ``succeeded`` (with
+    the QBO object), ``failed``, ``skipped``, or ``queued`` again (no definite answer)."""
+
+    operation_id: str
+    status: Literal["succeeded", "failed", "skipped", "queued"]
+    qbo_id: str | None = None
+    sync_token: str | None = None
+    intuit_tid: str | None = None
+    error_code: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status == "succeeded" and not self.qbo_id:
+            raise ValueError("a succeeded operation names its QBO object (qbo_id)")
+        if self.status in ("failed", "skipped") and not self.message:
+            raise ValueError(f"a {self.status} operation says why (message)")
 
 
 class OperationStore:
@@ -149,6 +192,112 @@ class OperationStore:
                 None if pending_record is None else pending_record.id, record_type, app_id
             ) from None
         return record
+
+    def create_many(
+        self,
+        *,
+        tenant_id: str,
+        realm_id: str,
+        trigger: OperationTrigger,
+        operations: Sequence[PlannedOperation],
+        run_id: str | None = None,
+        start: bool = False,
+    ) -> builtins.list[OperationRecord]:
+        """:meth:`create` for a wave of writes in one transaction, all or none; with
+        ``start`` each is started too (running, first attempt). One result per operation.
+
+        Raises :class:`OperationPendingError` if any record has an unfinished operation, or
+        appears twice (resume those: :meth:`open_of`).
+        """
+        if trigger not in OPERATION_TRIGGERS:
+            raise ValueError(f"trigger must be one of {OPERATION_TRIGGERS}, not {trigger!r}")
+        for planned in operations:
+            if planned.action not in OPERATION_ACTIONS:
+                raise ValueError(
+                    f"action must be one of {OPERATION_ACTIONS}, not {planned.action!r}"
+                )
+        keys = [(planned.record_type, planned.app_id) for planned in operations]
+        if len(set(keys)) != len(keys):
+            record_type, app_id = next(k for k in keys if keys.count(k) > 1)
+            raise _pending(None, record_type, app_id)
+        if not operations:
+            return []
+        now = self._clock()
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "tenant_id": tenant_id,
+                "realm_id": realm_id,
+                "record_type": planned.record_type,
+                "app_id": planned.app_id,
+                "qbo_type": planned.qbo_type,
+                "action": planned.action,
+                "status": "running" if start else "queued",
+                "request_id": uuid.uuid4().hex,
+                "trigger": trigger,
+                "run_id": run_id,
+                "payload": planned.payload,
+                "attempts": 1 if start else 0,
+                "created_at": now,
+                "started_at": now if start else None,
+            }
+            for planned in operations
+        ]
+        try:
+            with self._db.transaction() as session:
+                if session.get(Tenant, tenant_id) is None:
+                    raise TenantNotFoundError(f"no tenant {tenant_id!r}")
+                pending = _open_of(
+                    session, tenant_id, {planned.record_type for planned in operations}
+                )
+                clash = next((key for key in keys if key in pending), None)
+                if clash is not None:
+                    raise _pending(pending[clash].id, *clash)
+                session.execute(insert(Operation), rows)
+        except IntegrityError:
+            # PostgreSQL: a concurrent create for one of these records passed the check first
+            raise _pending(None, *keys[0]) from None
+        return [_record(Operation(**row)) for row in rows]
+
+    def finish_many(self, *, tenant_id: str, outcomes: Sequence[OperationOutcome]) -> None:
+        """Apply many outcomes in one transaction, all or none, each checked as
+        :meth:`succeed`, :meth:`fail`, :meth:`skip` or :meth:`requeue` check theirs."""
+        if not outcomes:
+            return
+        now = self._clock()
+        ids = [outcome.operation_id for outcome in outcomes]
+        with self._db.transaction() as session:
+            rows: dict[str, Operation] = {}
+            for start in range(0, len(ids), _CHUNK):
+                query = (
+                    select(Operation)
+                    .where(
+                        Operation.tenant_id == tenant_id,
+                        Operation.id.in_(ids[start : start + _CHUNK]),
+                    )
+                    .with_for_update()
+                )
+                rows.update((row.id, row) for row in session.scalars(query))
+            for outcome in outcomes:
+                row = rows.get(outcome.operation_id)
+                if row is None:
+                    raise OperationNotFoundError(
+                        f"tenant {tenant_id!r} has no operation {outcome.operation_id}"
+                    )
+                allowed = _ALLOWED_FROM[outcome.status]
+                if row.status not in allowed:
+                    raise InvalidTransitionError(
+                        row.id, current=row.status, target=outcome.status, allowed=allowed
+                    )
+                row.status = outcome.status
+                row.message = outcome.message
+                row.error_code = outcome.error_code
+                row.intuit_tid = outcome.intuit_tid
+                if outcome.status == "succeeded":
+                    row.qbo_id = outcome.qbo_id
+                    row.sync_token = outcome.sync_token
+                if outcome.status != "queued":
+                    row.finished_at = now
 
     # -- transitions --------------------------------------------------------------------------
     def start(
@@ -257,6 +406,17 @@ class OperationStore:
             row = _open(session, tenant_id, record_type, app_id)
             return None if row is None else _record(row)
 
+    def open_of(
+        self, *, tenant_id: str, record_types: Collection[str] | None = None
+    ) -> dict[tuple[str, str], OperationRecord]:
+        """Every unfinished operation of the tenant (of these record types), by
+        ``(record_type, app_id)``: what a crash left behind, for the resume."""
+        if isinstance(record_types, str):
+            raise TypeError("record_types is a collection of types, not one string")
+        with self._db.session() as session:
+            found = _open_of(session, tenant_id, record_types)
+            return {key: _record(row) for key, row in found.items()}
+
     def list(
         self,
         *,
@@ -344,6 +504,17 @@ def _open(session: Session, tenant_id: str, record_type: str, app_id: str) -> Op
             Operation.status.in_(OPEN_OPERATION_STATUSES),
         )
     ).one_or_none()
+
+
+def _open_of(
+    session: Session, tenant_id: str, record_types: Collection[str] | None
+) -> dict[tuple[str, str], Operation]:
+    query = select(Operation).where(
+        Operation.tenant_id == tenant_id, Operation.status.in_(OPEN_OPERATION_STATUSES)
+    )
+    if record_types is not None:
+        query = query.where(Operation.record_type.in_(sorted(record_types)))
+    return {(row.record_type, row.app_id): row for row in session.scalars(query)}
 
 
 def _pending(operation_id: str | None, record_type: str, app_id: str) -> OperationPendingError:

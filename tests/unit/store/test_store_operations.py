@@ -16,9 +16,11 @@ from ledgerbridge.store import (
     Database,
     InvalidTransitionError,
     OperationNotFoundError,
+    OperationOutcome,
     OperationPendingError,
     OperationRecord,
     OperationStore,
+    PlannedOperation,
     TenantNotFoundError,
 )
 from ledgerbridge.store._tables import Operation
@@ -438,3 +440,110 @@ def test_tenants_do_not_see_or_change_each_others_operations(
     assert globex.id != acme.id and globex.request_id != acme.request_id
     assert operations.get(tenant_id=TENANT, operation_id=acme.id) == acme
     assert operations.list(tenant_id=TENANT) == [acme]
+
+
+# -- many at once -------------------------------------------------------------------------------
+def wave(count: int, record_type: str = "Invoice") -> list[PlannedOperation]:
+    return [
+        PlannedOperation(
+            record_type, f"INV-{n}", "Invoice", "create", payload={"DocNumber": str(n)}
+        )
+        for n in range(count)
+    ]
+
+
+def test_create_many_stores_a_wave_started_with_a_request_id_each(
+    operations: OperationStore, clock: Clock
+) -> None:
+    created = operations.create_many(
+        tenant_id=TENANT,
+        realm_id=REALM,
+        trigger="bulk",
+        operations=wave(3),
+        run_id="r1",
+        start=True,
+    )
+    assert [op.app_id for op in created] == ["INV-0", "INV-1", "INV-2"]
+    assert len({op.request_id for op in created}) == 3
+    assert all(HEX32.fullmatch(op.request_id) for op in created)
+    for op in created:
+        assert operations.get(tenant_id=TENANT, operation_id=op.id) == op
+        assert (op.status, op.attempts, op.started_at, op.trigger) == (
+            "running",
+            1,
+            clock.now,
+            "bulk",
+        )
+    queued = operations.create_many(
+        tenant_id=TENANT, realm_id=REALM, trigger="bulk", operations=wave(1, "Bill")
+    )
+    assert (queued[0].status, queued[0].attempts, queued[0].started_at) == ("queued", 0, None)
+
+
+def test_create_many_refuses_a_record_with_an_open_operation_and_stores_none(
+    operations: OperationStore,
+) -> None:
+    queue(operations, app_id="INV-1")
+    with pytest.raises(OperationPendingError):
+        operations.create_many(tenant_id=TENANT, realm_id=REALM, trigger="bulk", operations=wave(3))
+    with pytest.raises(OperationPendingError):
+        operations.create_many(
+            tenant_id=TENANT, realm_id=REALM, trigger="bulk", operations=[*wave(1), *wave(1)]
+        )
+    with pytest.raises(TenantNotFoundError):
+        operations.create_many(
+            tenant_id="nobody", realm_id=REALM, trigger="bulk", operations=wave(1)
+        )
+    assert [op.app_id for op in operations.list(tenant_id=TENANT)] == ["INV-1"]
+
+
+def test_finish_many_applies_each_outcome_with_the_transition_rules(
+    operations: OperationStore, clock: Clock
+) -> None:
+    ops = operations.create_many(
+        tenant_id=TENANT, realm_id=REALM, trigger="bulk", operations=wave(4), start=True
+    )
+    clock.advance(timedelta(seconds=2))
+    operations.finish_many(
+        tenant_id=TENANT,
+        outcomes=[
+            OperationOutcome(ops[0].id, "succeeded", qbo_id="145", sync_token="0"),
+            OperationOutcome(ops[1].id, "failed", error_code="6000", message="Fix the lines."),
+            OperationOutcome(ops[2].id, "skipped", message="Unchanged."),
+            OperationOutcome(ops[3].id, "queued", error_code="3001", message="Busy."),
+        ],
+    )
+    got = [operations.get(tenant_id=TENANT, operation_id=op.id) for op in ops]
+    assert [(op.status if op else None) for op in got] == [
+        "succeeded",
+        "failed",
+        "skipped",
+        "queued",
+    ]
+    assert got[0] is not None and (got[0].qbo_id, got[0].finished_at) == ("145", clock.now)
+    assert got[3] is not None and got[3].finished_at is None
+    assert list(operations.open_of(tenant_id=TENANT)) == [("Invoice", "INV-3")]
+    with pytest.raises(InvalidTransitionError):  # succeeded is final; nothing of the call applies
+        operations.finish_many(
+            tenant_id=TENANT,
+            outcomes=[
+                OperationOutcome(ops[3].id, "failed", message="Gave up."),
+                OperationOutcome(ops[0].id, "failed", message="No."),
+            ],
+        )
+    assert operations.open_of(tenant_id=TENANT)["Invoice", "INV-3"].status == "queued"
+    with pytest.raises(ValueError, match="qbo_id"):
+        OperationOutcome(ops[3].id, "succeeded")
+
+
+def test_open_of_finds_the_unfinished_operations_of_some_types(operations: OperationStore) -> None:
+    queue(operations, app_id="INV-1")
+    queue(operations, app_id="C-1", record_type="Customer")
+    queue(operations, app_id="INV-2", tenant_id=OTHER_TENANT)
+    assert sorted(operations.open_of(tenant_id=TENANT)) == [
+        ("Customer", "C-1"),
+        ("Invoice", "INV-1"),
+    ]
+    assert list(operations.open_of(tenant_id=TENANT, record_types=["Invoice"])) == [
+        ("Invoice", "INV-1")
+    ]
