@@ -1,4 +1,6 @@
-"""``ledgerbridge schema`` and ``ledgerbridge records``: the records a host app hands over."""
+"""``ledgerbridge schema`` and ``ledgerbridge records``: the records a host app hands over
+(``records import``), and a generated machine shop's records to try it with
+(``records generate``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ledgerbridge.dataset import MIN_RECORDS, machine_shop
 from ledgerbridge.model import (
     RecordError,
     content_hash,
@@ -141,3 +144,31 @@ def import_command(
         typer.echo(rejection_line(error))
     if report.errors:
         raise typer.Exit(EXIT_REJECTED)
+
+
+@records_app.command("generate")
+def generate_command(
+    records: Annotated[
+        int, typer.Option("--records", min=MIN_RECORDS, help="How many records to make.")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed makes the same records.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Write here instead of standard output."),
+    ] = None,
+) -> None:
+    """Write a generated machine shop's records as NDJSON, for `ledgerbridge records import`."""
+    made = machine_shop(records, seed=seed)
+    # money stays exact: pydantic writes Decimals as JSON strings ("12.50")
+    lines = [record.model_dump_json(exclude_none=True) + "\n" for record in made]
+    if out is None:
+        typer.echo("".join(lines), nl=False)
+        return
+    try:
+        with out.open("w", encoding="utf-8") as file:
+            file.writelines(lines)
+    except OSError as exc:
+        fail(f"Cannot write {out}: {exc.strerror or exc}.")
+    counts = Counter(record.type for record in made)
+    summary = ", ".join(f"{kind} {count}" for kind, count in counts.items())
+    typer.echo(f"Wrote {len(lines)} records to {out} ({summary}).")

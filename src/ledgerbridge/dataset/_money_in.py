@@ -178,6 +178,7 @@ def make_credit_memos(shop: Shop, count: int) -> None:
             fields = {
                 "store_credit": True,
                 "amount": draw.money("25.00", "350.00"),
+                "tax": Decimal("0.00"),
                 "memo": f"Goodwill credit - late delivery, invoice {invoice.number}",
             }
         drafts.append(

@@ -220,31 +220,40 @@ def make_bills(shop: Shop, count: int) -> None:
 
 
 def make_inventory_levels(shop: Shop, count: int) -> None:
-    """``count`` stock counts of inventory items over the last month, oldest first."""
+    """``count`` stock counts of inventory items over the last month, oldest first; each
+    differs from the item's previous figure (else there would be nothing to adjust)."""
     draw = shop.draw
     stocked = shop.items_of("raw", "hardware", "part")
     if not stocked:
         return
-    # every item counted once before any is counted again
+    # every item counted once before any is counted twice
     order = draw.sample(stocked, len(stocked))
-    drafts = [_count(draw, order[index % len(order)]) for index in range(count)]
-    drafts.sort(key=lambda level: (level.as_of, level.item_id))
-    shop.inventory_levels.extend(
-        level.model_copy(update={"id": f"stock-{index:05d}"})
-        for index, level in enumerate(drafts, start=1)
+    counts = sorted(
+        ((_moment(draw), order[index % len(order)]) for index in range(count)),
+        key=lambda pair: (pair[0], pair[1].id),
     )
+    books = {item.id: item.quantity_on_hand or Decimal(0) for item in stocked}
+    for index, (moment, item) in enumerate(counts, start=1):
+        books[item.id] = _counted(draw, books[item.id])
+        shop.inventory_levels.append(
+            InventoryLevel(
+                id=f"stock-{index:05d}",
+                item_id=item.id,
+                quantity_on_hand=books[item.id],
+                as_of=moment,
+            )
+        )
 
 
-def _count(draw: Draw, item: Item) -> InventoryLevel:
-    """A stock count of ``item``: what the books said, give or take what went missing."""
-    before = item.quantity_on_hand or Decimal(0)
-    step = Decimal("0.5") if before != before.to_integral_value() else Decimal(1)
-    counted = max(before + step * draw.between(-10, 10), Decimal(0))
-    day = draw.day(30)
+def _moment(draw: Draw) -> datetime:
+    """A time in the shop's working hours of the last 30 days (UTC)."""
     moment = time(draw.between(7, 16), draw.pick((0, 15, 30, 45)), tzinfo=UTC)
-    return InventoryLevel(
-        id="draft",
-        item_id=item.id,
-        quantity_on_hand=counted,
-        as_of=datetime.combine(day, moment),
-    )
+    return datetime.combine(draw.day(30), moment)
+
+
+def _counted(draw: Draw, before: Decimal) -> Decimal:
+    """What a count finds where the books say ``before``: a little more or less (half feet
+    of bar stock, whole pieces of the rest), never the same, never below zero."""
+    step = Decimal("0.5") if before != before.to_integral_value() else Decimal(1)
+    change = step * draw.between(1, 10)
+    return before - change if draw.chance(0.6) and before >= change else before + change

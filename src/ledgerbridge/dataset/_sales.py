@@ -293,6 +293,7 @@ def _warranty(shop: Shop) -> Invoice:
         project_id=project,
         day=draw.day(150),
         lines=(line,),
+        tax=Decimal("0.00"),
         memo="Warranty rework - no charge.",
     )
 
