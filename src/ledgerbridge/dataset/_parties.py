@@ -175,21 +175,20 @@ def make_customers(shop: Shop, count: int) -> None:
             shop.tax_rate[customer.id] = Decimal(draw.pick(_TAX_RATES))
 
 
+def _project_display(draw: Draw, customer: Customer) -> str:
+    """A project's name as the sub-customer it may become: ``"<customer> - <project>"``."""
+    part, prefix, _ = draw.pick(PARTS)
+    detail = f"{prefix}-{draw.digits(4)}" if draw.chance(0.6) else part.lower()
+    return f"{customer.name} - {draw.pick(PROJECT_KINDS)} {detail}"
+
+
 def make_projects(shop: Shop, count: int) -> None:
     """``count`` projects (jobs) of active customers, the bigger customers more often."""
     draw = shop.draw
     weights = [shop.weight[c.id] for c in shop.buyers]
     for index in range(1, count + 1):
         customer = draw.weighted(shop.buyers, weights)
-
-        def project_name(customer: Customer = customer) -> str:
-            part, prefix, _ = draw.pick(PARTS)
-            kind = draw.pick(PROJECT_KINDS)
-            detail = f"{prefix}-{draw.digits(4)}" if draw.chance(0.6) else part.lower()
-            # claimed as the sub-customer it may become: "<customer> - <project>"
-            return f"{customer.name} - {kind} {detail}"
-
-        display = _unique(shop, project_name)
+        display = _unique(shop, partial(_project_display, draw, customer))
         shop.projects.append(
             Project(
                 id=f"proj-{index:05d}",

@@ -29,7 +29,7 @@ from ledgerbridge.model import (
 from ._shop import Shop
 from ._words import SALES_CHARGES, SALES_MEMOS, TERMS
 
-__all__ = ["make_invoices", "make_sales_orders", "sales_memo"]
+__all__ = ["make_invoices", "make_sales_orders"]
 
 Line = ItemLine | ChargeLine
 
@@ -38,7 +38,7 @@ _TAXED_GROUPS: Final = frozenset({"part", "raw", "hardware"})
 _NUMBER_START: Final = {"sales_order": 10000, "invoice": 4000}
 
 
-def sales_memo(shop: Shop) -> str:
+def _sales_memo(shop: Shop) -> str:
     """A memo as a customer writes it (their PO number, a drawing revision)."""
     draw = shop.draw
     return draw.pick(SALES_MEMOS).format(po=draw.digits(7), rev=draw.pick("ABCDEFG"))
@@ -75,12 +75,10 @@ class _Lines:
         most = int(min(max(Decimal(6000) / max(price, Decimal(1)), Decimal(1)), Decimal(500)))
         return Decimal(self.draw.between(max(1, most // 10), most))
 
-    def charge(self, index: int | None = None) -> ChargeLine:
-        draw = self.draw
-        description, (low, high) = (
-            SALES_CHARGES[index] if index is not None else draw.pick(SALES_CHARGES)
-        )
-        return ChargeLine(description=description, amount=draw.money(low, high))
+    def charge(self, index: int) -> ChargeLine:
+        """Charge ``index`` of ``SALES_CHARGES`` (setup, rush fee, freight...)."""
+        description, (low, high) = SALES_CHARGES[index]
+        return ChargeLine(description=description, amount=self.draw.money(low, high))
 
     def production(self) -> list[Line]:
         draw = self.draw
@@ -193,7 +191,7 @@ def make_sales_orders(shop: Shop, count: int) -> None:
                 lines=tuple(lines),
                 discount=discount,
                 tax=tax,
-                memo=sales_memo(shop) if draw.chance(0.5) else None,
+                memo=_sales_memo(shop) if draw.chance(0.5) else None,
             )
         )
     drafts.sort(key=lambda order: order.order_date)
@@ -272,7 +270,7 @@ def _walk_in(shop: Shop) -> Invoice:
         lines=tuple(lines),
         discount=discount,
         tax=tax,
-        memo=sales_memo(shop) if shop.draw.chance(0.3) else None,
+        memo=_sales_memo(shop) if shop.draw.chance(0.3) else None,
     )
 
 
