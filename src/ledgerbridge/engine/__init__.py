@@ -14,10 +14,11 @@ from ._connections import (
     grant_of,
     keep_connections_fresh,
 )
-from ._push import PUSH_ORDER, Pusher, PushOutcome, PushReport, PushResult
+from ._push import PO_BILL, PUSH_ORDER, Pusher, PushOutcome, PushReport, PushResult
 from ._settings_check import ListKind, SettingProblem, SettingsCheck, check_settings
 
 __all__ = [
+    "PO_BILL",
     "PUSH_ORDER",
     "ConnectError",
     "ConnectFlow",
