@@ -8,7 +8,7 @@ emulator (``pushkit``; fixtures in ``conftest.py``) and is checked in the emulat
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from ledgerbridge.model import (
     CostLine,
     Customer,
     Discount,
+    InventoryLevel,
     Invoice,
     Item,
     ItemLine,
@@ -600,3 +601,94 @@ async def test_inventory_mate_cost_line_posts_to_its_own_or_the_default_expense_
     ]
     assert accounts == ["Shipping, Freight & Delivery", "Uncategorized Expense"]
     assert money(po["TotalAmt"]) == Decimal("65.00")
+
+
+# -- inventory levels, bills of received orders, payment methods, creation times ------------
+async def test_startproto_inventory_level_change_is_an_inventory_adjustment(world: World) -> None:
+    """A new quantity on hand in the app reaches QBO as an InventoryAdjustment of the
+    difference, once."""
+    # the start date is the item's inventory start date, before the level's date
+    world.with_settings(TenantSettings(sync_start_date=date(2026, 1, 1)))
+    world.put(_part(kind="inventory", quantity_on_hand=Decimal(12)))
+    await _pushed(world, "item", "p1")
+    as_of = datetime(2026, 3, 5, 17, tzinfo=UTC)
+    world.put(InventoryLevel(id="lv1", item_id="p1", quantity_on_hand=Decimal(9), as_of=as_of))
+    adjustment = await _pushed(world, "inventory_level", "lv1")
+    [line] = adjustment["Line"]
+    assert money(line["ItemAdjustmentLineDetail"]["QtyDiff"]) == -3
+    assert money(world.read("Item", _qbo_id(world, "item", "p1"))["QtyOnHand"]) == 9
+    world.records.mark_dirty(tenant_id=TENANT, record_type="inventory_level", app_id="lv1")
+    await world.pusher.push_dirty()
+    assert len(world.objects("InventoryAdjustment")) == 1
+
+
+async def test_syncro_finished_purchase_order_becomes_a_linked_bill(world: World) -> None:
+    """Ordered: no bill. Marked finished: one Bill linked to the PO, written once."""
+    world.put_all([_supplier(), _part(), _order()])
+    po_id = str((await _pushed(world, "purchase_order", "po1"))["Id"])
+    assert world.objects("Bill") == []
+    world.put(_order(status="finished"))
+    await world.pusher.push_dirty()
+    world.records.mark_dirty(tenant_id=TENANT, record_type="purchase_order", app_id="po1")
+    await world.pusher.push_dirty()
+    [bill] = world.objects("Bill")
+    assert bill["LinkedTxn"] == [{"TxnId": po_id, "TxnType": "PurchaseOrder"}]
+    assert money(bill["TotalAmt"]) == Decimal("52.00")
+
+
+async def test_inventory_mate_gap_received_purchase_order_becomes_an_open_bill_that_closes_the_po(
+    world: World,
+) -> None:
+    """What Inventory Mate leaves to "Copy to Bill" in QBO: an open Bill in Accounts Payable
+    for the received order, and the order closed."""
+    received = _order(status="received", received_date=date(2026, 3, 6))
+    world.put_all([_supplier(), _part(), received])
+    po_id = str((await _pushed(world, "purchase_order", "po1"))["Id"])
+    [bill] = world.objects("Bill")
+    assert money(bill["Balance"]) == money(bill["TotalAmt"]) == Decimal("52.00")
+    assert world.read("Account", bill["APAccountRef"]["value"])["AccountType"] == (
+        "Accounts Payable"
+    )
+    assert bill["TxnDate"] == "2026-03-06"
+    assert world.read("PurchaseOrder", po_id)["POStatus"] == "Closed"
+
+
+async def test_bpro_gap_missing_payment_method_is_created_when_allowed(world: World) -> None:
+    """BPro asks for payment methods to be made by hand in QBO; with
+    create_missing_payment_methods the first payment creates it, the next reuses it."""
+    world.with_settings(TenantSettings(create_missing_payment_methods=True))
+    await _invoice_in_qbo(world)
+    world.put_all(
+        [
+            _payment("pay1", "100.00", ("inv1", "100.00"), method="Zelle"),
+            _payment("pay2", "200.00", ("inv1", "200.00"), method="zelle"),
+        ]
+    )
+    report = await world.pusher.push_dirty()
+    assert [r.outcome for r in report.results] == ["created", "created"], report.failed
+    [method] = _named(world, "PaymentMethod", "Zelle")
+    assert {p["PaymentMethodRef"]["value"] for p in world.objects("Payment")} == {method["Id"]}
+
+
+async def test_bpro_customer_and_job_created_before_the_start_date_are_not_synced(
+    world: World,
+) -> None:
+    """Customers and jobs (projects) the app created before the sync start date are not
+    synced on their own; one created on or after it is."""
+    world.with_settings(
+        TenantSettings(sync_start_date=date(2026, 3, 1), customer_object="sub_customer_per_project")
+    )
+    before, after = datetime(2026, 2, 27, 9, tzinfo=UTC), datetime(2026, 3, 1, 9, tzinfo=UTC)
+    world.put_all(
+        [
+            _customer(created_at=before),
+            Customer(id="c2", name="Fresh Tooling", created_at=after),
+            Project(id="pr1", customer_id="c2", name="Gearbox", created_at=before),
+        ]
+    )
+    for record_type, app_id in (("customer", "c1"), ("project", "pr1")):
+        skipped = await world.pusher.push(record_type, app_id)
+        assert skipped.outcome == "skipped" and skipped.message is not None
+        assert "before the sync start date 2026-03-01" in skipped.message
+    assert (await world.pusher.push("customer", "c2")).outcome == "created"
+    assert [c["DisplayName"] for c in world.objects("Customer")] == ["Fresh Tooling"]
