@@ -216,7 +216,7 @@ class _Entry:
     sub_type: str | None = None
 
 
-Fits = Callable[[_Entry], bool]
+_Fits = Callable[[_Entry], bool]
 
 
 class _List:
@@ -230,7 +230,7 @@ class _List:
         for entry in self.entries:
             self._by_name.setdefault(normalize_name(entry.name), []).append(entry)
 
-    def find(self, value: str, fits: Fits | None = None) -> _Entry | None:
+    def find(self, value: str, fits: _Fits | None = None) -> _Entry | None:
         """The record ``value`` names, best first: by name an active one that ``fits``,
         an active one; else by Id; else by name an inactive one."""
         named = sorted(
@@ -241,7 +241,7 @@ class _List:
             return named[0]
         return self._by_id.get(value) or (named[0] if named else None)
 
-    def names(self, fits: Fits | None = None) -> tuple[str, ...]:
+    def names(self, fits: _Fits | None = None) -> tuple[str, ...]:
         """Active names (of records ``fits`` accepts), sorted ignoring case."""
         found = {e.name for e in self.entries if e.active and (fits is None or fits(e))}
         return tuple(sorted(found, key=normalize_name))
