@@ -6,14 +6,12 @@ Everything runs against the emulator (in-process, unthrottled) and a SQLite stor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pushkit import TENANT, World, open_database, open_world
+from pushkit import TENANT, World
 
 from ledgerbridge.model import (
     Customer,
@@ -24,21 +22,8 @@ from ledgerbridge.model import (
     Vendor,
     content_hash,
 )
-from ledgerbridge.store import Database
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    with open_database(tmp_path) as db:
-        yield db
-
-
-@pytest.fixture
-async def world(database: Database) -> AsyncIterator[World]:
-    async with open_world(database) as opened:
-        yield opened
 
 
 def _customer(**changes: Any) -> Customer:

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from pushkit import World, open_database, open_world
+from pushkit import World
 
 from ledgerbridge.model import Customer, Invoice, Item, ItemLine, Project, Refund, TenantSettings
-from ledgerbridge.store import Database
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    with open_database(tmp_path) as database:
-        yield database
-
-
-@pytest.fixture
-async def world(database: Database) -> AsyncIterator[World]:
-    async with open_world(database) as world:
-        yield world
 
 
 def _invoice(app_id: str, number: str, day: date) -> Invoice:

@@ -6,14 +6,12 @@ in ``tmp_path`` (``pushkit``); results are checked in the emulator's books and t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pushkit import TENANT, World, open_database, open_world
+from pushkit import TENANT, World
 
 from ledgerbridge.model import (
     Address,
@@ -32,24 +30,11 @@ from ledgerbridge.model import (
     TenantSettings,
     Vendor,
 )
-from ledgerbridge.store import Database
 
 pytestmark = pytest.mark.integration
 
 PO_SETTINGS = TenantSettings(doc_number_templates={"purchase_order": "PO-{number}"})
 REFUND_SETTINGS = TenantSettings(refund_account="Checking")
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    with open_database(tmp_path) as database:
-        yield database
-
-
-@pytest.fixture
-async def world(database: Database) -> AsyncIterator[World]:
-    async with open_world(database) as world:
-        yield world
 
 
 def _money(value: Any) -> Decimal:
