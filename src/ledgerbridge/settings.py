@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     qbo_client_secret: SecretStr | None = None
     qbo_redirect_uri: str | None = None
     emulator_url: str = "http://127.0.0.1:8765"
+    #: the app's webhook verifier token (Intuit's developer portal): the key of the
+    #: ``intuit-signature`` HMAC; without it the webhook endpoint is not served
+    qbo_webhook_verifier: SecretStr | None = None
     #: jobs and the rate governor share Redis when set; in-process storage otherwise
     redis_url: str | None = None
 

@@ -14,24 +14,49 @@ from ._connections import (
     grant_of,
     keep_connections_fresh,
 )
+from ._events import (
+    SIGNATURE_HEADER,
+    DeliveryBackoff,
+    DeliveryReport,
+    deliver_events,
+    publish_results,
+    sign_delivery,
+    verify_delivery,
+)
+from ._inbound import CDC_LOOK_BACK, InboundSync, NotificationReport, PollReport, TenantAccess
+from ._inbound_changes import WATCHED, InboundReport
 from ._push import PO_BILL, PUSH_ORDER, Pusher, PushOutcome, PushReport, PushResult
 from ._settings_check import ListKind, SettingProblem, SettingsCheck, check_settings
 
 __all__ = [
+    "CDC_LOOK_BACK",
     "PO_BILL",
     "PUSH_ORDER",
+    "SIGNATURE_HEADER",
+    "WATCHED",
     "ConnectError",
     "ConnectFlow",
     "ConnectionTokens",
+    "DeliveryBackoff",
+    "DeliveryReport",
     "FreshnessReport",
+    "InboundReport",
+    "InboundSync",
     "ListKind",
+    "NotificationReport",
+    "PollReport",
     "PushOutcome",
     "PushReport",
     "PushResult",
     "Pusher",
     "SettingProblem",
     "SettingsCheck",
+    "TenantAccess",
     "check_settings",
+    "deliver_events",
     "grant_of",
     "keep_connections_fresh",
+    "publish_results",
+    "sign_delivery",
+    "verify_delivery",
 ]

@@ -40,6 +40,17 @@ from ._errors import (
     SkipRecordError,
     UnresolvedReferenceError,
 )
+from ._inbound import (
+    InboundPayment,
+    UnmatchedApplication,
+    app_payment_method,
+    customer_from_qbo,
+    is_voided_payment,
+    item_from_qbo,
+    payment_from_qbo,
+    qbo_app_id,
+    qbo_summary,
+)
 from ._lists import map_customer, map_inventory_level, map_item, map_project, map_vendor
 from ._names import NameKind, clip, normalize_name, qbo_name, strip_deleted_suffix
 from ._owned import CREATE_ONLY_FIELDS, OWNED_FIELDS, owned_fields, sparse_update
@@ -78,6 +89,7 @@ __all__ = [
     "CREATE_ONLY_FIELDS",
     "OWNED_FIELDS",
     "QBO_ENTITY",
+    "InboundPayment",
     "MappingError",
     "NameKind",
     "Payload",
@@ -85,11 +97,16 @@ __all__ = [
     "Refs",
     "SettingRequiredError",
     "SkipRecordError",
+    "UnmatchedApplication",
     "UnresolvedReferenceError",
+    "app_payment_method",
     "cap_applications",
     "clip",
     "close_estimate",
+    "customer_from_qbo",
     "expected_total",
+    "is_voided_payment",
+    "item_from_qbo",
     "map_bill",
     "map_credit_memo",
     "map_customer",
@@ -106,7 +123,10 @@ __all__ = [
     "normalize_name",
     "other_estimates",
     "owned_fields",
+    "payment_from_qbo",
+    "qbo_app_id",
     "qbo_name",
+    "qbo_summary",
     "sparse_update",
     "strip_deleted_suffix",
 ]

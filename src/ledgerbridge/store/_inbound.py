@@ -51,7 +51,15 @@ from ._database import Database
 from ._errors import LinkConflictError, StoreError
 from ._events import NewEvent, append_events
 from ._links import _holder
-from ._records import ConnectionStatus, Environment, JSONDocument, LinkResult, utcnow
+from ._links import _record as _link_record
+from ._records import (
+    ConnectionStatus,
+    Environment,
+    JSONDocument,
+    LinkRecord,
+    LinkResult,
+    utcnow,
+)
 from ._tables import (
     AppRecord,
     CDCBookmark,
@@ -179,6 +187,19 @@ class ObjectVersion:
     def __post_init__(self) -> None:
         if self.deleted == (self.sync_token is not None):
             raise ValueError("a version has a sync_token, or is deleted, not both")
+
+    def supersedes(self, known: ObjectVersion) -> bool:
+        """Whether this version comes after ``known`` (SyncTokens count up; deletion is
+        final)."""
+        if known.deleted:
+            return False
+        if self.deleted:
+            return True
+        new, old = str(self.sync_token), str(known.sync_token)
+        try:
+            return int(new) > int(old)
+        except ValueError:  # not a number (never seen from QBO): any other token is news
+            return new != old
 
 
 @dataclass(frozen=True)
@@ -360,6 +381,26 @@ class InboundStore:
                     found[row.qbo_id] = _version(row)
         return found
 
+    def links(
+        self, *, tenant_id: str, qbo_type: str, qbo_ids: Collection[str]
+    ) -> dict[str, LinkRecord]:
+        """The links of these QBO objects, by QBO Id (unlinked ones absent): one query a
+        chunk, where :meth:`LinkStore.by_qbo` takes one per object."""
+        ordered = sorted(set(qbo_ids))
+        found: dict[str, LinkRecord] = {}
+        with self._db.session() as session:
+            for start in range(0, len(ordered), _CHUNK):
+                rows = session.scalars(
+                    select(Link).where(
+                        Link.tenant_id == tenant_id,
+                        Link.qbo_type == qbo_type,
+                        Link.qbo_id.in_(ordered[start : start + _CHUNK]),
+                    )
+                )
+                for row in rows:
+                    found[str(row.qbo_id)] = _link_record(row)
+        return found
+
     def wrote(self, *, tenant_id: str, qbo_type: str, qbo_id: str, sync_token: str) -> bool:
         """Whether ledgerbridge's write log has a write of this very version of the object
         (its echo must not come back as a change made in QBO)."""
@@ -456,7 +497,7 @@ def _advance(session: Session, tenant_id: str, version: ObjectVersion, now: date
     """Record ``version`` as processed; ``False`` if it (or a newer one) already was."""
     key = (tenant_id, version.qbo_type, version.qbo_id)
     row = session.get(InboundVersion, key, with_for_update=True)
-    if row is not None and not _newer(version, _version(row)):
+    if row is not None and not version.supersedes(_version(row)):
         return False
     if row is None:
         row = InboundVersion(tenant_id=tenant_id, qbo_type=version.qbo_type, qbo_id=version.qbo_id)
@@ -466,19 +507,6 @@ def _advance(session: Session, tenant_id: str, version: ObjectVersion, now: date
     row.processed_at = now
     session.flush()
     return True
-
-
-def _newer(version: ObjectVersion, known: ObjectVersion) -> bool:
-    """Whether ``version`` comes after ``known`` (SyncTokens count up; deletion is final)."""
-    if known.deleted:
-        return False
-    if version.deleted:
-        return True
-    new, old = str(version.sync_token), str(known.sync_token)
-    try:
-        return int(new) > int(old)
-    except ValueError:  # not a number (never seen from QBO): any other token is news
-        return new != old
 
 
 def _match(
