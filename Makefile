@@ -29,8 +29,10 @@ contracts: $(STAMP)
 
 # PostgreSQL and Redis (scripts/test-services installs and starts them) run the store, the
 # governor and the jobs tests a second time; without them those variants are skipped.
+# scripts/browser installs Debian's Chromium for the console's browser tests.
 pytest: $(STAMP)
 	scripts/test-services
+	scripts/browser
 	set -a && . ./.services/env && set +a && $(BIN)/pytest
 
 # Throughput of the emulator on one core (figures, not a pass/fail test).
