@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     qbo_webhook_verifier: SecretStr | None = None
     #: jobs and the rate governor share Redis when set; in-process storage otherwise
     redis_url: str | None = None
+    #: the emulator's ``--time-scale``: the rate governor shrinks Intuit's windows to match
+    qbo_time_scale: float = Field(default=1.0, gt=0)
+    #: how long a worker holds a realm lane without renewing it; a killed worker's lane is
+    #: taken over this long after it died
+    lane_lease_seconds: float = Field(default=30.0, ge=1)
+    #: saves within this window collapse into one auto-sync run
+    auto_sync_debounce_seconds: float = Field(default=0.3, ge=0, le=60)
 
     @field_validator("mode", mode="before")
     @classmethod

@@ -3,7 +3,8 @@
 So far: a connection's token source for :class:`ledgerbridge.qbo.QBOClient`, the connect
 flow (Intuit's authorization-code flow ending in a stored connection), the job that keeps
 every connection fresh, :class:`Pusher`, which pushes the app's records to QBO, and
-:func:`check_settings`, which checks a tenant's settings against the company's lists.
+:func:`check_settings`, which checks a tenant's settings against the company's lists, and
+the sync runs the jobs execute (:class:`SyncRuntime`, :func:`drain_lane`, :func:`sweep`).
 """
 
 from ._connections import (
@@ -27,6 +28,23 @@ from ._inbound import CDC_LOOK_BACK, InboundSync, NotificationReport, PollReport
 from ._inbound_changes import WATCHED, InboundReport
 from ._push import PO_BILL, PUSH_ORDER, Pusher, PushOutcome, PushReport, PushResult
 from ._settings_check import ListKind, SettingProblem, SettingsCheck, check_settings
+from ._sync import (
+    LaneReport,
+    NotConnectedError,
+    RunLogFilter,
+    Selection,
+    SweepReport,
+    SyncError,
+    SyncRuntime,
+    SyncSetupError,
+    drain_lane,
+    lane_name,
+    refresh_connections,
+    request_auto_sync,
+    request_run,
+    schedule_due,
+    sweep,
+)
 
 __all__ = [
     "CDC_LOOK_BACK",
@@ -42,21 +60,36 @@ __all__ = [
     "FreshnessReport",
     "InboundReport",
     "InboundSync",
+    "LaneReport",
     "ListKind",
+    "NotConnectedError",
     "NotificationReport",
     "PollReport",
     "PushOutcome",
     "PushReport",
     "PushResult",
     "Pusher",
+    "RunLogFilter",
+    "Selection",
     "SettingProblem",
     "SettingsCheck",
+    "SweepReport",
+    "SyncError",
+    "SyncRuntime",
+    "SyncSetupError",
     "TenantAccess",
     "check_settings",
     "deliver_events",
+    "drain_lane",
     "grant_of",
     "keep_connections_fresh",
+    "lane_name",
     "publish_results",
+    "refresh_connections",
+    "request_auto_sync",
+    "request_run",
+    "schedule_due",
     "sign_delivery",
+    "sweep",
     "verify_delivery",
 ]

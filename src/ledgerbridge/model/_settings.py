@@ -173,6 +173,11 @@ class TenantSettings(BaseModel):
     deposit_accounts: Mapping[str, _QBOName] = Field(default_factory=dict)
     #: where payments are recorded first; only one direction syncs (Syncro's guard)
     payment_direction: Literal["app_to_qbo", "qbo_to_app"] = "app_to_qbo"
+    #: record types pushed as soon as the app saves them (debounced); none by default
+    #: (Inventory Mate, BPro): the others wait for a manual, bulk or scheduled sync
+    auto_sync: frozenset[RecordType] = frozenset()
+    #: push every dirty record this often (minutes); no scheduled sync when absent
+    schedule_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
 
     # -- lookups ------------------------------------------------------------------------------
 
