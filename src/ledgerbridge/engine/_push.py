@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -90,39 +90,22 @@ from ledgerbridge.mapping import (
     Payload,
     QBORef,
     Refs,
-    SettingRequiredError,
     SkipRecordError,
     UnresolvedReferenceError,
     close_estimate,
-    map_bill,
-    map_credit_memo,
-    map_customer,
     map_inventory_level,
-    map_invoice,
-    map_item,
-    map_payment,
-    map_project,
-    map_purchase_order,
     map_purchase_order_bill,
-    map_refund,
-    map_sales_order,
-    map_vendor,
     normalize_name,
     other_estimates,
 )
 from ledgerbridge.model import (
     AnyRecord,
-    Bill,
-    CreditMemo,
     Customer,
     InventoryLevel,
     Invoice,
-    Item,
     Payment,
     Project,
     PurchaseOrder,
-    Refund,
-    SalesOrder,
     TenantSettings,
     Vendor,
     to_decimal,
@@ -134,9 +117,12 @@ from ledgerbridge.qbo import (
 )
 from ledgerbridge.store import LinkRecord, LinkStore, RecordStore, StoredRecord
 
+from ._push_map import MapContext, map_record, mapping_failure
 from ._push_names import match_or_create, update_named
 from ._push_removal import REMOVAL, Remover
 from ._push_support import (
+    APP_MASTER,
+    BILL_FAILED,
     ENTITY,
     PO_BILL,
     REMOVED,
@@ -158,7 +144,9 @@ from ._push_support import (
     quantity,
     rows,
     total_warning,
+    untracked_item,
     update_owned,
+    written_link,
 )
 
 __all__ = ["PO_BILL", "PUSH_ORDER", "PushOutcome", "PushReport", "PushResult", "Pusher"]
@@ -212,10 +200,6 @@ _REF_FIELD: Final[Mapping[str, str]] = {
 _CASH_ACCOUNT_TYPES: Final = frozenset({"Bank", "Other Current Asset"})
 #: resolving more references than this for one record means something loops
 _MAX_RESOLUTIONS: Final = 200
-_APP_MASTER: Final = (
-    "Not sent to QuickBooks: the app is the inventory master for this tenant "
-    "(inventory_mode app_master), so QuickBooks tracks no quantities."
-)
 
 #: maps a record with the references resolved so far (raises for the next one to resolve)
 _Mapper = Callable[[Refs], Awaitable[Payload]]
@@ -274,6 +258,13 @@ class Pusher:
                 after = (page[-1].record_type, page[-1].app_id)
         return report
 
+    async def push_stored(self, stored: StoredRecord) -> PushResult:
+        """Push one stored record as :meth:`push_dirty` does (gates first); never raises.
+
+        The bulk path (:class:`BulkPusher`) hands over the records it does not write itself.
+        """
+        return await self._push_safely(stored)
+
     # -- one record ---------------------------------------------------------------------------
     async def _push_safely(self, stored: StoredRecord) -> PushResult:
         try:
@@ -295,7 +286,7 @@ class Pusher:
         try:
             record = parse(stored)
             link = self._restored(stored, self._link(*key))
-            reason = self._skip_reason(stored, record, link) if gated else None
+            reason = self.skip_reason(stored, record, link) if gated else None
         except PushFailed as failure:
             return self._book.fail(stored, failure)
         if reason is not None:
@@ -319,10 +310,11 @@ class Pusher:
         self._book.mark_clean(stored)
         return result
 
-    def _skip_reason(
+    def skip_reason(
         self, stored: StoredRecord, record: AnyRecord, link: LinkRecord | None
     ) -> str | None:
-        """The sentence why the settings exclude this record, or ``None``."""
+        """The sentence why the settings exclude this record, or ``None`` (the gates of a
+        record pushed on its own, shared with the bulk path)."""
         # customers and projects: the app's creation time, else when first received;
         # invoices and payments: their own date (the settings' rule)
         created_at: datetime | None = None
@@ -376,16 +368,8 @@ class Pusher:
                 qbo_type=entity,
                 qbo_id=qbo_id,
             )
-        return self._links.save(
-            tenant_id=self._tenant,
-            record_type=stored.record_type,
-            app_id=stored.app_id,
-            qbo_type=entity,
-            qbo_id=qbo_id,
-            sync_token=str(obj.get("SyncToken", "0")),
-            pushed_hash=stored.content_hash,
-            warning=warning,
-        )
+        save = written_link(stored, obj, qbo_type=entity, warning=warning)
+        return self._links.save_many(tenant_id=self._tenant, saves=[save])[0]
 
     def _restored(self, stored: StoredRecord, link: LinkRecord | None) -> LinkRecord | None:
         """The link of a record the app sends again after deleting it.
@@ -437,16 +421,11 @@ class Pusher:
         """An InventoryAdjustment that moves QBO's quantity on hand to the app's: the item's
         ``QtyOnHand`` is read first, so a level pushed twice adjusts once."""
         if self._settings.inventory_mode != "qbo_tracks":
-            raise PushFailed(_APP_MASTER, result="skipped")
+            raise PushFailed(APP_MASTER, result="skipped")
         item_ref = await self._dependency("item", record.item_id, "item_id")
         item = await self._qbo.items.read(item_ref.value)
         if item.get("Type") != "Inventory":
-            raise PushFailed(
-                f"Not sent to QuickBooks: the item {item.get('Name', record.item_id)!r} is a "
-                f"{item.get('Type')} item there, and QuickBooks keeps quantities only for "
-                "Inventory items.",
-                result="skipped",
-            )
+            raise PushFailed(untracked_item(item, record.item_id), result="skipped")
         on_hand = quantity(item.get("QtyOnHand"))
 
         async def mapper(refs: Refs) -> Payload:
@@ -479,7 +458,7 @@ class Pusher:
     ) -> str | None:
         """Write the order's bill; its total warning. A failure fails the order, which stays
         dirty: the next push writes the bill only (the order's own link is saved)."""
-        prefix = "The purchase order is in QuickBooks, but its bill could not be written: "
+        prefix = BILL_FAILED
         po_id = str(order_link.qbo_id)
         try:
             warning = await self._bill(stored, record, po_id)
@@ -514,16 +493,8 @@ class Pusher:
         else:
             obj = await self._attach_bill(record, order, payload)
         warning = total_warning(record, payload, obj)
-        self._links.save(
-            tenant_id=self._tenant,
-            record_type=PO_BILL,
-            app_id=record.id,
-            qbo_type="Bill",
-            qbo_id=str(obj["Id"]),
-            sync_token=str(obj.get("SyncToken", "0")),
-            pushed_hash=stored.content_hash,
-            warning=warning,
-        )
+        bill = written_link(stored, obj, qbo_type="Bill", warning=warning, record_type=PO_BILL)
+        self._links.save_many(tenant_id=self._tenant, saves=[bill])
         return warning
 
     async def _attach_bill(
@@ -555,66 +526,35 @@ class Pusher:
         for _ in range(_MAX_RESOLUTIONS):
             try:
                 return await mapper(Refs(**refs))
-            except SettingRequiredError as error:
-                raise PushFailed(error.user_message, result="waiting") from error
             except UnresolvedReferenceError as error:
                 table, ref = await self._resolve(error)
                 refs.setdefault(table, {})[error.app_id] = ref
-            except SkipRecordError as error:
-                raise PushFailed(error.user_message, result="skipped") from error
-            except MappingError as error:
-                raise PushFailed(error.user_message) from error
+            except (MappingError, SkipRecordError) as error:
+                raise mapping_failure(error) from error
         raise PushFailed("This record refers to too many other records to resolve.")
 
     async def _map_once(self, record: AnyRecord, refs: Refs) -> Payload:
-        settings = self._settings
-        if isinstance(record, Customer):
-            return map_customer(record, settings=settings, refs=refs)
+        """The shared mapping step (``_push_map``), with the context read for this record."""
+        context = MapContext()
         if isinstance(record, Project):
             customer = self._records.get(
                 tenant_id=self._tenant, record_type="customer", app_id=record.customer_id
             )
-            if customer is None:
-                raise PushFailed(
-                    f"customer_id: the customer {record.customer_id!r} has not been received."
-                )
-            parent = parse(customer)
-            assert isinstance(parent, Customer)
-            return map_project(record, settings=settings, refs=refs, customer=parent)
-        if isinstance(record, Vendor):
-            return map_vendor(record, settings=settings, refs=refs)
-        if isinstance(record, Item):
-            start = settings.sync_start_date or datetime.now(UTC).date()
-            return map_item(record, settings=settings, refs=refs, inv_start_date=start)
-        if isinstance(record, SalesOrder):
-            return map_sales_order(record, settings=settings, refs=refs)
-        if isinstance(record, Invoice):
-            return map_invoice(record, settings=settings, refs=refs)
-        if isinstance(record, PurchaseOrder):
+            parent = parse(customer) if customer is not None else None
+            context = MapContext(parent=parent if isinstance(parent, Customer) else None)
+        elif isinstance(record, PurchaseOrder):
             # The app's vendor gives the PO its vendor address and (when none) its e-mail.
             stored_vendor = self._records.get(
                 tenant_id=self._tenant, record_type="vendor", app_id=record.vendor_id
             )
             vendor = parse(stored_vendor) if stored_vendor is not None else None
-            return map_purchase_order(
-                record,
-                settings=settings,
-                refs=refs,
-                vendor=vendor if isinstance(vendor, Vendor) else None,
-            )
-        if isinstance(record, Payment):
-            if any(a.invoice_id not in refs.invoices for a in record.applications):
-                # raises for the invoice (or other reference) still to resolve
-                return map_payment(record, settings=settings, refs=refs)
-            balances = await self._open_balances(record, refs)
-            return map_payment(record, settings=settings, refs=refs, open_balances=balances)
-        if isinstance(record, CreditMemo):
-            return map_credit_memo(record, settings=settings, refs=refs)
-        if isinstance(record, Refund):
-            return map_refund(record, settings=settings, refs=refs)
-        if isinstance(record, Bill):
-            return map_bill(record, settings=settings, refs=refs)
-        raise PushFailed(f"Records of type {record.type!r} are not sent to QuickBooks yet.")
+            context = MapContext(vendor=vendor if isinstance(vendor, Vendor) else None)
+        elif isinstance(record, Payment) and all(
+            a.invoice_id in refs.invoices for a in record.applications
+        ):
+            # (an invoice still to resolve: mapping raises for it first)
+            context = MapContext(open_balances=await self._open_balances(record, refs))
+        return map_record(record, settings=self._settings, refs=refs, context=context)
 
     async def _open_balances(self, record: Payment, refs: Refs) -> dict[str, Decimal]:
         """What each paid invoice has open to this payment: its QBO Balance, read now, plus
@@ -644,7 +584,7 @@ class Pusher:
         if kind == "item" and (error.field or "").endswith("charge_item"):
             return "qbo_items", await self._find_by_name("Item", "Name", key, what="item")
         if kind == "category":
-            return "categories", await self._category(key)
+            return "categories", await self.category(key)
         if kind == "payment method":
             method = await self._find_by_name(
                 "PaymentMethod", "Name", key, what=kind, create=self._create_payment_method
@@ -740,7 +680,8 @@ class Pusher:
         self._found[key] = ref
         return ref
 
-    async def _category(self, name: str) -> QBORef:
+    async def category(self, name: str) -> QBORef:
+        """The QBO Category item of that name, found or created (and remembered)."""
         key = ("Category", normalize_name(name))
         if key in self._found:
             return self._found[key]

@@ -13,7 +13,7 @@ raw 6240 never reaches the shop owner.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Final
 
 from ledgerbridge.mapping import Payload, normalize_name, strip_deleted_suffix
@@ -31,7 +31,7 @@ from ._push_support import (
     update_owned,
 )
 
-__all__ = ["match_or_create", "update_named"]
+__all__ = ["match_or_create", "name_field", "name_matches", "update_named", "wanted_names"]
 
 #: what the duplicate-name rule appends, per record type
 _KIND_SUFFIX: Final[Mapping[str, str]] = {
@@ -41,20 +41,38 @@ _KIND_SUFFIX: Final[Mapping[str, str]] = {
 }
 
 
-def _name_field(entity: str) -> str:
+def name_field(entity: str) -> str:
+    """The field that names a record of this name list."""
     return "Name" if entity == "Item" else "DisplayName"
+
+
+def wanted_names(record_type: str, entity: str, payload: Payload) -> list[str]:
+    """The normalized names the record's QBO match may carry: its own, then the name the
+    duplicate-name rule gives it."""
+    name = str(payload[name_field(entity)])
+    suffix = _KIND_SUFFIX.get(record_type)
+    names = [normalize_name(name)]
+    if suffix:
+        names.append(normalize_name(name + suffix))
+    return names
+
+
+def name_matches(row: Mapping[str, Any], entity: str, wanted: Collection[str]) -> bool:
+    """Whether a QBO name-list row is the record's: its name, " (deleted)" suffix stripped,
+    is one of ``wanted``; an item category never is (items and categories share names)."""
+    if entity == "Item" and row.get("Type") == "Category":
+        return False
+    return normalize_name(strip_deleted_suffix(str(row.get(name_field(entity), "")))) in wanted
 
 
 async def match_or_create(
     book: RecordBook, stored: StoredRecord, resource: Namespace, entity: str, payload: Payload
 ) -> Written:
     """Link and update the QBO record of the same name, else create one (module docstring)."""
-    name_field = _name_field(entity)
-    name = str(payload[name_field])
+    field = name_field(entity)
+    name = str(payload[field])
     suffix = _KIND_SUFFIX.get(stored.record_type)
-    wanted = {normalize_name(name)}
-    if suffix:
-        wanted.add(normalize_name(name + suffix))
+    wanted = set(wanted_names(stored.record_type, entity, payload))
     match = await _match(book, resource, entity, name, wanted)
     if match is not None:
         qbo_id, sync_token = str(match["Id"]), str(match["SyncToken"])
@@ -71,7 +89,7 @@ async def match_or_create(
             ) from error
         renamed_to = name + suffix
         try:
-            obj = await resource.create({**payload, name_field: renamed_to})
+            obj = await resource.create({**payload, field: renamed_to})
         except DuplicateNameError as again:
             raise PushFailed(
                 taken(name, renamed_to), code=again.code, intuit_tid=again.intuit_tid
@@ -90,8 +108,8 @@ async def update_named(
 ) -> Written:
     """An update of a name-list record; a name another kind of record holds gets the
     duplicate-name rule's suffix (module docstring)."""
-    name_field = _name_field(entity)
-    name = str(payload[name_field])
+    field = name_field(entity)
+    name = str(payload[field])
     suffix = _KIND_SUFFIX.get(stored.record_type)
     try:
         obj = await update_owned(resource, entity, payload, qbo_id, sync_token)
@@ -106,9 +124,7 @@ async def update_named(
         first = error
     renamed_to = name + suffix
     try:
-        obj = await update_owned(
-            resource, entity, {**payload, name_field: renamed_to}, qbo_id, None
-        )
+        obj = await update_owned(resource, entity, {**payload, field: renamed_to}, qbo_id, None)
     except DuplicateNameError as again:
         raise PushFailed(
             taken(name, renamed_to), code=again.code, intuit_tid=again.intuit_tid
@@ -121,16 +137,14 @@ async def _match(
 ) -> dict[str, Any] | None:
     """A QBO record of ``entity`` (inactive ones too) whose name matches, not yet linked
     to another app record."""
-    name_field = _name_field(entity)
     first = name.split()[0] if name.split() else name
     pattern = first.replace("%", "") + "%"
     query = (
-        resource.select().where(name_field, "LIKE", pattern).where("Active", "IN", [True, False])
+        resource.select()
+        .where(name_field(entity), "LIKE", pattern)
+        .where("Active", "IN", [True, False])
     )
     async for row in resource.iterate(query):
-        found = normalize_name(strip_deleted_suffix(str(row.get(name_field, ""))))
-        if found not in wanted or (entity == "Item" and row.get("Type") == "Category"):
-            continue
-        if book.holder(entity, str(row["Id"])) is None:
+        if name_matches(row, entity, wanted) and book.holder(entity, str(row["Id"])) is None:
             return row
     return None

@@ -24,9 +24,11 @@ from ledgerbridge.model import (
     to_decimal,
 )
 from ledgerbridge.qbo import Page, QBOError, Query, StaleObjectError
-from ledgerbridge.store import LinkRecord, LinkStore, RecordStore, StoredRecord
+from ledgerbridge.store import LinkRecord, LinkSave, LinkStore, RecordStore, StoredRecord
 
 __all__ = [
+    "APP_MASTER",
+    "BILL_FAILED",
     "ENTITY",
     "PO_BILL",
     "REMOVED",
@@ -50,7 +52,9 @@ __all__ = [
     "rows",
     "taken",
     "total_warning",
+    "untracked_item",
     "update_owned",
+    "written_link",
 ]
 
 PushOutcome = Literal[
@@ -85,6 +89,13 @@ ENTITY: Final[Mapping[str, tuple[str, str]]] = {
 PO_BILL: Final = "purchase_order_bill"
 #: link results that say the app deleted the record and its QBO object was removed
 REMOVED: Final = frozenset({"deleted", "voided"})
+#: why an inventory level is skipped when the app keeps the quantities
+APP_MASTER: Final = (
+    "Not sent to QuickBooks: the app is the inventory master for this tenant "
+    "(inventory_mode app_master), so QuickBooks tracks no quantities."
+)
+#: how a received purchase order's failure starts when only its bill failed
+BILL_FAILED: Final = "The purchase order is in QuickBooks, but its bill could not be written: "
 
 #: QBO's limit on a payment method's Name (QBO-REFERENCE.md 7.6)
 _PAYMENT_METHOD_NAME_MAX: Final = 31
@@ -320,6 +331,38 @@ def total_warning(record: AnyRecord, payload: Payload, obj: Mapping[str, Any]) -
     return (
         f"QuickBooks computed a total of {qbo_total} but the app's total is "
         f"{wrong[0]}; check the lines, discount and tax of this record in QuickBooks."
+    )
+
+
+def written_link(
+    stored: StoredRecord,
+    obj: Mapping[str, Any],
+    *,
+    qbo_type: str,
+    warning: str | None,
+    record_type: str | None = None,
+) -> LinkSave:
+    """The link a successful write leaves: the QBO object as answered, the hash pushed.
+
+    ``record_type`` is the link's when it is not the record's own (a received order's bill).
+    """
+    return LinkSave(
+        record_type=record_type or stored.record_type,
+        app_id=stored.app_id,
+        qbo_type=qbo_type,
+        qbo_id=str(obj["Id"]),
+        sync_token=str(obj.get("SyncToken", "0")),
+        pushed_hash=stored.content_hash,
+        warning=warning,
+    )
+
+
+def untracked_item(item: Mapping[str, Any], app_id: str) -> str:
+    """Why an inventory level of an item QBO keeps no quantity for is skipped."""
+    return (
+        f"Not sent to QuickBooks: the item {item.get('Name', app_id)!r} is a "
+        f"{item.get('Type')} item there, and QuickBooks keeps quantities only for "
+        "Inventory items."
     )
 
 
