@@ -36,7 +36,9 @@ stores a wave's operations in one transaction, started at once when asked (``sta
 they are sent right away, so after a crash each counts as possibly sent and is looked up in
 QBO, by DocNumber or name, before it is sent again); :meth:`finish_many` applies many
 outcomes (succeed, fail, skip or requeue, with the same transition rules) in one transaction;
-:meth:`open_of` finds every unfinished operation of a tenant in one query, for the resume.
+:meth:`open_of` finds every unfinished operation of a tenant in one query, and
+:meth:`restart_many` begins another attempt of those (a running one is requeued and started
+again in the same transaction), each with its own ``requestid``.
 """
 
 from __future__ import annotations
@@ -267,17 +269,7 @@ class OperationStore:
         now = self._clock()
         ids = [outcome.operation_id for outcome in outcomes]
         with self._db.transaction() as session:
-            rows: dict[str, Operation] = {}
-            for start in range(0, len(ids), _CHUNK):
-                query = (
-                    select(Operation)
-                    .where(
-                        Operation.tenant_id == tenant_id,
-                        Operation.id.in_(ids[start : start + _CHUNK]),
-                    )
-                    .with_for_update()
-                )
-                rows.update((row.id, row) for row in session.scalars(query))
+            rows = _locked_rows(session, tenant_id, ids)
             for outcome in outcomes:
                 row = rows.get(outcome.operation_id)
                 if row is None:
@@ -298,6 +290,29 @@ class OperationStore:
                     row.sync_token = outcome.sync_token
                 if outcome.status != "queued":
                     row.finished_at = now
+
+    def restart_many(self, *, tenant_id: str, operation_ids: Sequence[str]) -> None:
+        """Another attempt of unfinished operations, in one transaction: a queued one is
+        started, a running one (cut short by a crash) requeued and started again; each keeps
+        its ``requestid``. Raises :class:`InvalidTransitionError` for a finished one."""
+        if not operation_ids:
+            return
+        now = self._clock()
+        with self._db.transaction() as session:
+            rows = _locked_rows(session, tenant_id, operation_ids)
+            for operation_id in operation_ids:
+                row = rows.get(operation_id)
+                if row is None:
+                    raise OperationNotFoundError(
+                        f"tenant {tenant_id!r} has no operation {operation_id}"
+                    )
+                if row.status not in OPEN_OPERATION_STATUSES:
+                    raise InvalidTransitionError(
+                        row.id, current=row.status, target="running", allowed=("queued",)
+                    )
+                row.status = "running"
+                row.attempts += 1
+                row.started_at = now
 
     # -- transitions --------------------------------------------------------------------------
     def start(
@@ -504,6 +519,22 @@ def _open(session: Session, tenant_id: str, record_type: str, app_id: str) -> Op
             Operation.status.in_(OPEN_OPERATION_STATUSES),
         )
     ).one_or_none()
+
+
+def _locked_rows(
+    session: Session, tenant_id: str, operation_ids: Sequence[str]
+) -> dict[str, Operation]:
+    """The tenant's operations of these ids, locked, by id."""
+    rows: dict[str, Operation] = {}
+    ids = list(operation_ids)
+    for start in range(0, len(ids), _CHUNK):
+        query = (
+            select(Operation)
+            .where(Operation.tenant_id == tenant_id, Operation.id.in_(ids[start : start + _CHUNK]))
+            .with_for_update()
+        )
+        rows.update((row.id, row) for row in session.scalars(query))
+    return rows
 
 
 def _open_of(

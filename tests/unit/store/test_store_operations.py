@@ -547,3 +547,25 @@ def test_open_of_finds_the_unfinished_operations_of_some_types(operations: Opera
     assert list(operations.open_of(tenant_id=TENANT, record_types=["Invoice"])) == [
         ("Invoice", "INV-1")
     ]
+
+
+def test_restart_many_begins_another_attempt_with_the_same_request_id(
+    operations: OperationStore,
+) -> None:
+    """After a crash: a running operation is requeued and started again, a queued one
+    started; both keep their requestid. A finished one cannot be restarted."""
+    running = operations.create_many(
+        tenant_id=TENANT, realm_id=REALM, trigger="bulk", operations=wave(1), start=True
+    )[0]
+    queued = queue(operations, app_id="INV-9")
+    operations.restart_many(tenant_id=TENANT, operation_ids=[running.id, queued.id])
+    again = [operations.get(tenant_id=TENANT, operation_id=op.id) for op in (running, queued)]
+    assert [(op.status, op.attempts) for op in again if op] == [("running", 2), ("running", 1)]
+    assert [op.request_id for op in again if op] == [running.request_id, queued.request_id]
+    operations.finish_many(
+        tenant_id=TENANT, outcomes=[OperationOutcome(running.id, "succeeded", qbo_id="1")]
+    )
+    with pytest.raises(InvalidTransitionError):
+        operations.restart_many(tenant_id=TENANT, operation_ids=[running.id])
+    with pytest.raises(OperationNotFoundError):
+        operations.restart_many(tenant_id=TENANT, operation_ids=["no-such-operation"])
