@@ -23,6 +23,18 @@ Typical wiring, at an entry point::
     tenant_settings, operations = SettingsStore(database), OperationStore(database)
 """
 
+from ._access import (
+    API_KEY_PREFIX,
+    AccessStore,
+    ApiKeyNotFoundError,
+    ApiKeyRecord,
+    ConsoleUserRecord,
+    IssuedKey,
+    UserExistsError,
+    UserNotFoundError,
+    hash_password,
+    verify_password,
+)
 from ._connections import ConnectionStore
 from ._crypto import TokenCipher
 from ._database import Database
@@ -104,6 +116,10 @@ from ._runs import (
 from ._settings import SettingsStore
 
 __all__ = [
+    "API_KEY_PREFIX",
+    "AccessStore",
+    "ApiKeyNotFoundError",
+    "ApiKeyRecord",
     "AppName",
     "ApplyOutcome",
     "Bookmark",
@@ -112,6 +128,7 @@ __all__ = [
     "ConnectionRecord",
     "ConnectionStatus",
     "ConnectionStore",
+    "ConsoleUserRecord",
     "Database",
     "DeliveryLease",
     "Environment",
@@ -122,6 +139,7 @@ __all__ = [
     "InboundStore",
     "InvalidStateError",
     "InvalidTransitionError",
+    "IssuedKey",
     "JSONDocument",
     "LeaseGrant",
     "LeaseLostError",
@@ -176,4 +194,8 @@ __all__ = [
     "TokenCipher",
     "TokenDecryptError",
     "TokenGrant",
+    "UserExistsError",
+    "UserNotFoundError",
+    "hash_password",
+    "verify_password",
 ]

@@ -56,7 +56,7 @@ def test_migrate_twice_is_harmless(database: Database) -> None:
     database.migrate()
     with database.session() as session:
         assert session.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [
-            ("0005",)
+            ("0006",)
         ]
 
 
