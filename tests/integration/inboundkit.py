@@ -108,7 +108,9 @@ class Harness:
 
     def feed(self, kind: str | None = None) -> list[EventRecord]:
         """The tenant's events so far (of one kind)."""
-        events = self.events.read(tenant_id=TENANT, limit=1000)
+        events: list[EventRecord] = []
+        while page := self.events.read(tenant_id=TENANT, after=len(events), limit=1000):
+            events.extend(page)
         return [event for event in events if kind is None or event.kind == kind]
 
     async def flush(self) -> list[NotificationReport]:
@@ -148,9 +150,49 @@ def classic(realm_id: str, *entities: tuple[str, str, str]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def by_qbo(events: Sequence[EventRecord], qbo_id: str) -> list[EventRecord]:
+def by_qbo(events: Sequence[EventRecord], qbo_type: str, qbo_id: str) -> list[EventRecord]:
     """The events about one QBO object."""
-    return [event for event in events if event.qbo_id == qbo_id]
+    return [e for e in events if (e.qbo_type, e.qbo_id) == (qbo_type, qbo_id)]
+
+
+def _connect(database: Database, world: World, cipher: TokenCipher) -> ConnectionStore:
+    """The tenant's stored connection to the world's company."""
+    connections = ConnectionStore(database, cipher)
+    now = datetime.now(UTC)
+    grant = TokenGrant(
+        access_token="unused-access",
+        refresh_token="unused-refresh",
+        access_expires_at=now + timedelta(hours=1),
+        refresh_expires_at=now + timedelta(days=100),
+    )
+    connections.save_connection(
+        tenant_id=TENANT,
+        environment="emulator",
+        realm_id=world.realm_id,
+        company_name="Machine Shop",
+        grant=grant,
+    )
+    return connections
+
+
+def _route_webhooks(world: World, transport: httpx.AsyncBaseTransport, webhook_format: str) -> None:
+    """Make the emulator's webhooks for the world's company travel on ``transport``."""
+    emulator = world.emulator
+    emulator.webhooks = WebhookDispatcher(
+        subscribers=emulator.oauth.connected_apps,
+        delay=lambda: emulator.config.scaled(emulator.config.webhook_delay_seconds),
+        time_scale=lambda: emulator.config.time_scale,
+        transport=transport,
+    )
+    emulator.oauth.register_app(
+        "ledgerbridge",
+        "ledgerbridge-secret",
+        ["http://127.0.0.1/cb"],
+        webhook_url=WEBHOOK_URL,
+        verifier_token=VERIFIER,
+        webhook_format=webhook_format,
+    )
+    emulator.oauth.issue_tokens("ledgerbridge", world.realm_id)
 
 
 @asynccontextmanager
@@ -167,52 +209,32 @@ async def open_harness(
     """
     async with open_world(database, settings) as world:
         cipher = TokenCipher(Fernet.generate_key())
-        connections = ConnectionStore(database, cipher)
-        now = datetime.now(UTC)
-        grant = TokenGrant(
-            access_token="unused-access",
-            refresh_token="unused-refresh",
-            access_expires_at=now + timedelta(hours=1),
-            refresh_expires_at=now + timedelta(days=100),
-        )
-        connections.save_connection(
-            tenant_id=TENANT,
-            environment="emulator",
-            realm_id=world.realm_id,
-            company_name="Machine Shop",
-            grant=grant,
-        )
+        connections = _connect(database, world, cipher)
         clock = Clock()
         access = KitAccess(world, connections)
-        if settings is not None:
-            access.settings = settings
+        access.settings = settings or access.settings
         inbound = InboundStore(database, clock=clock)
-        events = EventStore(database, cipher=cipher, clock=clock)
         sync = InboundSync(access=access, records=world.records, inbound=inbound, clock=clock)
         queued: list[int] = []
         web = create_app(
             notifications=inbound, on_notification=queued.append, webhook_verifier=VERIFIER
         )
-        emulator = world.emulator
         served: httpx.AsyncBaseTransport = httpx.ASGITransport(app=web)
-        emulator.webhooks = WebhookDispatcher(
-            subscribers=emulator.oauth.connected_apps,
-            delay=lambda: emulator.config.scaled(emulator.config.webhook_delay_seconds),
-            time_scale=lambda: emulator.config.time_scale,
-            transport=served if wrap_dispatch is None else wrap_dispatch(served),
+        _route_webhooks(
+            world, served if wrap_dispatch is None else wrap_dispatch(served), webhook_format
         )
-        emulator.oauth.register_app(
-            "ledgerbridge",
-            "ledgerbridge-secret",
-            ["http://127.0.0.1/cb"],
-            webhook_url=WEBHOOK_URL,
-            verifier_token=VERIFIER,
-            webhook_format=webhook_format,
-        )
-        emulator.oauth.issue_tokens("ledgerbridge", world.realm_id)
-        transport = httpx.ASGITransport(app=web)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ledgerbridge.test") as http:
+        async with httpx.AsyncClient(transport=served, base_url="http://ledgerbridge.test") as http:
             yield Harness(
-                world, database, connections, access, inbound, events, sync, web, http, clock, queued
+                world=world,
+                database=database,
+                connections=connections,
+                access=access,
+                inbound=inbound,
+                events=EventStore(database, cipher=cipher, clock=clock),
+                sync=sync,
+                web=web,
+                http=http,
+                clock=clock,
+                queued=queued,
             )
-        await emulator.webhooks.aclose()
+        await world.emulator.webhooks.aclose()

@@ -105,7 +105,7 @@ async def test_import_links_matching_app_records_and_imports_the_rest(harness: H
     assert kinds.count("customer.linked") == 1 and kinds.count("item.linked") == 1
     assert kinds.count("customer.imported") == 3  # Beta, Gamma, Gamma's job
     assert kinds.count("item.imported") == 2  # Services (every new company has it), the bolt
-    (beta_event,) = by_qbo(harness.feed("customer.imported"), qbo["beta"]["Id"])
+    (beta_event,) = by_qbo(harness.feed("customer.imported"), "Customer", str(qbo["beta"]["Id"]))
     assert beta_event.app_id == beta_id and beta_event.data["record"]["name"] == "Beta Fabrication"
     assert report.count("failed") == 0
 

@@ -43,7 +43,7 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ledgerbridge.model import Customer, Item, Payment, TenantSettings, to_decimal
+from ledgerbridge.model import Customer, Item, Payment, TenantSettings, round_money, to_decimal
 
 from ._errors import MappingError
 from ._names import normalize_name, strip_deleted_suffix
@@ -199,7 +199,7 @@ def payment_from_qbo(
     applications: dict[str, Decimal] = {}
     unmatched: list[UnmatchedApplication] = []
     for line in obj.get("Line") or []:
-        amount = _money(line.get("Amount")) or Decimal(0)
+        amount = round_money(_money(line.get("Amount")) or Decimal(0))
         for txn in line.get("LinkedTxn") or []:
             txn_type, txn_id = str(txn.get("TxnType")), str(txn.get("TxnId"))
             if txn_type != "Invoice":
@@ -309,6 +309,7 @@ def _address(value: object) -> dict[str, str | None] | None:
 
 
 def _json(value: object) -> object:
+    """JSON for an event: the summary's numbers are money (TotalAmt, Balance), in cents."""
     if isinstance(value, Decimal):
-        return str(value)
+        return str(round_money(value))
     return value
