@@ -9,17 +9,15 @@ in its realm lane); ``runs`` lists a tenant's runs. ``docs/jobs.md`` explains th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import typer
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from ledgerbridge.engine import (
     PUSH_ORDER,
@@ -32,16 +30,19 @@ from ledgerbridge.engine import (
 )
 from ledgerbridge.settings import Settings
 from ledgerbridge.store import Database, RunRecord, RunStore, RunTrigger
+from ledgerbridge.web import create_app
 from ledgerbridge.worker import EmbeddedConsumer, Jobs, run_consumer
 
 from ._common import EXIT_REJECTED, fail, guarded, open_database, settings_once
 
-__all__ = ["auto_sync_after_import", "health_app", "runs", "serve", "sync", "worker"]
+__all__ = ["auto_sync_after_import", "runs", "serve", "sync", "worker"]
 
 #: every log line of a run names it (RunLogFilter)
 LOG_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s [%(run)s] %(message)s"
 #: how many failed records ``sync --wait`` lists before "and N more"
 _SHOWN_FAILURES: Final = 20
+#: how much of a run's id ``runs`` shows (unique in practice: 48 random bits)
+_SHORT_ID: Final = 12
 _WORKERS_HELP: Final = "Consumer threads: lanes run side by side, one per QBO company."
 
 
@@ -72,18 +73,21 @@ def worker(
             jobs.close()
 
 
-def health_app(settings: Settings) -> Starlette:
-    """The web app ``serve`` runs until the API and console are part of this build."""
+def _web_app(settings: Settings, jobs: Jobs) -> FastAPI:
+    """The web app, its webhook notifications handed to the job queue, plus ``/healthz``."""
+    app = create_app(
+        notifications=jobs.runtime.inbound_store,
+        on_notification=jobs.webhook_received,
+        webhook_verifier=settings.qbo_webhook_verifier,
+    )
+    if not any(getattr(route, "path", None) == "/healthz" for route in app.routes):
 
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "jobs": "redis" if settings.redis_url else "sqlite"})
+        async def healthz() -> dict[str, str]:
+            """Up, and which job queue it uses."""
+            return {"status": "ok", "jobs": "redis" if settings.redis_url else "sqlite"}
 
-    return Starlette(routes=[Route("/healthz", healthz)])
-
-
-def _web_app(settings: Settings, jobs: Jobs) -> Any:
-    """The ASGI app to serve: the one place to switch to ``ledgerbridge.web``'s app."""
-    return health_app(settings)
+        app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    return app
 
 
 def serve(
@@ -222,18 +226,28 @@ def _print_run(run: RunRecord, report: PushReport | None) -> None:
 def runs(
     tenant: Annotated[str, typer.Option("--tenant", help="The shop whose runs to list.")],
     limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per run (full ids), for scripts.")
+    ] = False,
 ) -> None:
-    """List a tenant's sync runs, newest first."""
+    """List a tenant's sync runs, newest first (ids shortened; the log has them whole)."""
     settings = settings_once()
     with guarded(), open_database(settings) as database:
         found = RunStore(database).list(tenant_id=tenant, limit=limit)
+    if as_json:
+        for run in found:
+            typer.echo(json.dumps(_run_json(run)))
+        return
     if not found:
         typer.echo(f"Tenant {tenant!r} has no sync runs.")
         return
-    table = Table("run", "trigger", "status", "selection", "outcomes", "requested", "took")
+    table = Table()
+    for name in ("run", "trigger", "status", "selection", "outcomes", "requested", "took"):
+        # words that must stay whole do; the selection and the outcomes wrap
+        table.add_column(name, no_wrap=name not in ("selection", "outcomes"))
     for run in found:
         table.add_row(
-            run.id,
+            run.id[:_SHORT_ID],
             run.trigger,
             run.status,
             Selection.of(run).describe(),
@@ -244,7 +258,28 @@ def runs(
     Console(soft_wrap=True).print(table)
     for run in found:
         if run.error:
-            typer.echo(f"{run.id}: {run.error}")
+            typer.echo(f"{run.id[:_SHORT_ID]}: {run.error}")
+
+
+def _run_json(run: RunRecord) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "trigger": run.trigger,
+        "status": run.status,
+        "record_types": None if run.record_types is None else sorted(run.record_types),
+        "records": None if run.records is None else [list(key) for key in run.records],
+        "counts": dict(run.counts),
+        "error": run.error,
+        "attempts": run.attempts,
+        **{
+            name: None if moment is None else moment.isoformat()
+            for name, moment in (
+                ("created_at", run.created_at),
+                ("started_at", run.started_at),
+                ("finished_at", run.finished_at),
+            )
+        },
+    }
 
 
 def _took(run: RunRecord) -> str:

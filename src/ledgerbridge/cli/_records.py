@@ -34,6 +34,7 @@ from ._common import (
     open_database,
     settings_once,
 )
+from ._jobs import auto_sync_after_import
 
 __all__ = ["ImportReport", "import_lines", "records_app", "rejection_line", "schema"]
 
@@ -48,6 +49,8 @@ class ImportReport:
     errors: tuple[RecordError, ...]
     accepted: int
     rejected_lines: int
+    #: ``(record_type, app_id)`` of the records created or changed: what auto-sync pushes
+    saved: tuple[tuple[str, str], ...] = ()
 
 
 def import_lines(database: Database, tenant_id: str, lines: Iterable[str]) -> ImportReport:
@@ -68,6 +71,7 @@ def import_lines(database: Database, tenant_id: str, lines: Iterable[str]) -> Im
         errors=result.errors,
         accepted=len(result.records),
         rejected_lines=len(result.refused_lines),
+        saved=tuple((put.record_type, put.app_id) for put in stored if put.outcome != "unchanged"),
     )
 
 
@@ -131,6 +135,7 @@ def import_command(
                 f"`ledgerbridge tenants add {tenant} --name NAME`."
             )
         report = import_lines(database, tenant, _read(file))
+        auto = auto_sync_after_import(settings, database, tenant, list(report.saved))
     table = Table("accepted", "created", "changed", "unchanged", "rejected", title="Import")
     table.add_row(
         str(report.accepted),
@@ -140,6 +145,8 @@ def import_command(
         str(report.rejected_lines),
     )
     Console(soft_wrap=True).print(table)
+    if auto is not None:
+        typer.echo(f"Auto-sync: run {auto.id} pushes the saved records (a worker runs it).")
     for error in report.errors:
         typer.echo(rejection_line(error))
     if report.errors:

@@ -52,6 +52,7 @@ from ledgerbridge.store import (
     ConnectionStore,
     Database,
     Environment,
+    InboundStore,
     LeaseLostError,
     LinkStore,
     OperationStore,
@@ -65,6 +66,7 @@ from ledgerbridge.store import (
 )
 
 from ._connections import ConnectionTokens, FreshnessReport, keep_connections_fresh
+from ._inbound import InboundSync, PollReport
 from ._push import PUSH_ORDER, Pusher, PushReport, PushResult
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "SyncSetupError",
     "drain_lane",
     "lane_name",
+    "poll_changes",
     "refresh_connections",
     "request_auto_sync",
     "request_run",
@@ -206,6 +209,7 @@ class SyncRuntime:
         self.settings_store = SettingsStore(self.database)
         self.operations = OperationStore(self.database)
         self.runs = RunStore(self.database)
+        self.inbound_store = InboundStore(self.database)
         self.environment: Environment = settings.qbo_environment
         self._qbo_environment = environment(
             settings.qbo_environment, emulator_url=settings.emulator_url
@@ -251,6 +255,10 @@ class SyncRuntime:
     def lane_of(self, tenant_id: str) -> str:
         """The lane of the tenant's QBO company."""
         return lane_name(self.connection(tenant_id))
+
+    def inbound(self) -> InboundSync:
+        """The inbound jobs (webhooks, CDC, the import at setup) on this runtime."""
+        return InboundSync(access=self, records=self.records, inbound=self.inbound_store)
 
     # -- async clients ------------------------------------------------------------------------
     def oauth(self) -> OAuthClient:
@@ -623,6 +631,20 @@ def schedule_due(runtime: SyncRuntime, *, now: datetime | None = None) -> SweepR
             requested.append(request.run)
         kicks.add(tenant_id)
     return SweepReport(frozenset(kicks), tuple(requested))
+
+
+async def poll_changes(runtime: SyncRuntime) -> list[PollReport]:
+    """The CDC back-stop: one poll of every connected tenant's company, then the webhook
+    notifications whose job was lost. A tenant that fails is logged and skipped."""
+    inbound = runtime.inbound()
+    reports = []
+    for tenant_id in runtime.runs.connected_realms(environment=runtime.environment):
+        try:
+            reports.append(await inbound.poll_changes(tenant_id))
+        except LedgerbridgeError as error:
+            _log.warning("CDC poll of tenant %s failed: %s", tenant_id, error.user_message)
+    await inbound.process_pending()
+    return reports
 
 
 async def refresh_connections(runtime: SyncRuntime) -> FreshnessReport:

@@ -12,9 +12,12 @@ a worker starts it, so a worker killed mid-task loses the task; it loses nothing
 run stays queued or running in the store, its lane lease expires, and the sweeper kicks the
 lane again.
 
-Periodic tasks (every consumer's scheduler enqueues them; a lease in the store lets one
-worker of the cluster run each per period): the sweeper and the schedules every minute, the
-token refresh every ten minutes, the CDC back-stop every five, the pruning of old runs hourly.
+Tasks: ``sync_lane(tenant)``, ``process_webhook(notification_id)`` (the web app stored a QBO
+webhook notification), ``import_from_qbo(tenant)`` (customers and items at setup). Periodic
+tasks (every consumer's scheduler enqueues them; a lease in the store lets one worker of the
+cluster run each per period): the sweeper and the schedules every minute, the token refresh
+every ten minutes, the CDC back-stop (with the webhook notifications whose job was lost)
+every five, the pruning of old runs hourly.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from ledgerbridge.engine import (
     SyncError,
     SyncRuntime,
     drain_lane,
+    poll_changes,
     refresh_connections,
     request_auto_sync,
     request_run,
@@ -128,6 +132,8 @@ class Jobs:
         self._loop: _Loop | None = None
         self._guard = threading.Lock()
         self._sync_lane = self.huey.task(name="sync_lane")(self._run_lane)
+        self._webhook = self.huey.task(name="process_webhook")(self._process_webhook)
+        self._import = self.huey.task(name="import_from_qbo")(self._import_from_qbo)
         for name, schedule, job in (
             ("sweeper", crontab(), self._sweep),
             ("scheduled_syncs", crontab(), self._schedules),
@@ -177,6 +183,15 @@ class Jobs:
         if request.created:
             self.kick(tenant_id)
         return request.run
+
+    def webhook_received(self, notification_id: int) -> None:
+        """The web app stored a QBO webhook notification: queue its processing (the CDC
+        back-stop processes it if this job is lost)."""
+        self._webhook(notification_id)
+
+    def import_from_qbo(self, tenant_id: str) -> None:
+        """Queue the import of the company's customers and items (at setup)."""
+        self._import(tenant_id)
 
     def close(self) -> None:
         """Close the runtime (on its loop, if one was started)."""
@@ -255,12 +270,21 @@ class Jobs:
             )
 
     def _cdc_backstop(self) -> None:
-        """Every five minutes: poll QBO's change feed for what webhooks missed.
+        """Every five minutes: QBO's change feed for what webhooks missed, and the webhook
+        notifications whose job was lost."""
+        if self._once("cdc_backstop", timedelta(minutes=5)):
+            self._call(poll_changes)
 
-        Not wired yet: the inbound engine (CDC polling from a stored bookmark) comes with the
-        inbound work of issue 6; this task is where it plugs in.
-        """
-        _log.debug("CDC back-stop: no inbound poller is wired yet")
+    def _process_webhook(self, notification_id: int) -> None:
+        """The ``process_webhook`` task: apply a stored QBO webhook notification."""
+        self._call(lambda runtime: runtime.inbound().process_notification(notification_id))
+
+    def _import_from_qbo(self, tenant_id: str) -> None:
+        """The ``import_from_qbo`` task: QBO's customers and items at setup."""
+        try:
+            self._call(lambda runtime: runtime.inbound().import_from_qbo(tenant_id))
+        except SyncError as error:
+            _log.warning("import for tenant %s not run: %s", tenant_id, error.user_message)
 
     def _prune(self) -> None:
         """Hourly: delete runs that finished more than two weeks ago."""
