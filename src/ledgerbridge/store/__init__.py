@@ -35,6 +35,7 @@ from ._access import (
     hash_password,
     verify_password,
 )
+from ._activity import ActivityStore, FailureGroup, StoreFigures
 from ._connections import ConnectionStore
 from ._crypto import TokenCipher
 from ._database import Database
@@ -118,6 +119,7 @@ from ._settings import SettingsStore
 __all__ = [
     "API_KEY_PREFIX",
     "AccessStore",
+    "ActivityStore",
     "ApiKeyNotFoundError",
     "ApiKeyRecord",
     "AppName",
@@ -135,6 +137,7 @@ __all__ = [
     "EventEndpointRecord",
     "EventRecord",
     "EventStore",
+    "FailureGroup",
     "InboundChange",
     "InboundStore",
     "InvalidStateError",
@@ -186,6 +189,7 @@ __all__ = [
     "StateReplayError",
     "StoreConfigurationError",
     "StoreError",
+    "StoreFigures",
     "StoredNotification",
     "StoredRecord",
     "TenantExistsError",

@@ -49,7 +49,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ._database import Database
 from ._errors import StoreError, TenantExistsError, TenantNotFoundError
 from ._records import TenantRecord, utcnow
-from ._tables import Base, Tenant
+from ._tables import Base, OAuthState, Tenant
 
 __all__ = [
     "API_KEY_PREFIX",
@@ -367,6 +367,18 @@ class AccessStore:
             if not hmac.compare_digest(_digest(row.salt, secret), row.digest):
                 return None
             return None if row.revoked_at is not None else _key_record(row)
+
+    # -- OAuth callbacks ----------------------------------------------------------------------
+    def state_owner(self, nonce: str) -> str | None:
+        """The tenant an OAuth state's nonce was issued for, or ``None``.
+
+        Intuit redirects every tenant's consent to one registered URL, so the callback learns
+        the tenant from the state; it then verifies the state's signature against that
+        tenant's binding and uses the nonce up (``ConnectFlow.complete``).
+        """
+        with self._db.session() as session:
+            row = session.get(OAuthState, nonce)
+            return None if row is None else row.tenant_id
 
     @staticmethod
     def _live(session: Session, tenant_id: str, key_id: str) -> ApiKey:
