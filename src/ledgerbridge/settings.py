@@ -30,6 +30,9 @@ _QBO_ENVIRONMENTS: Final = ("production", "sandbox", "emulator")
 _GENERATE_KEY: Final = (
     "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 )
+#: an admin key guessable in fewer tries than a 192-bit random one is refused
+_ADMIN_KEY_MIN: Final = 32
+_GENERATE_ADMIN_KEY: Final = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class SettingsError(LedgerbridgeError):
@@ -70,6 +73,9 @@ class Settings(BaseSettings):
     #: the app's webhook verifier token (Intuit's developer portal): the key of the
     #: ``intuit-signature`` HMAC; without it the webhook endpoint is not served
     qbo_webhook_verifier: SecretStr | None = None
+    #: the REST API's admin key (``Authorization: Bearer``): it creates tenants and manages
+    #: their API keys; without it the admin routes answer 401
+    admin_key: SecretStr | None = None
     #: jobs and the rate governor share Redis when set; in-process storage otherwise
     redis_url: str | None = None
     #: the emulator's ``--time-scale``: the rate governor shrinks Intuit's windows to match
@@ -89,6 +95,16 @@ class Settings(BaseSettings):
     @classmethod
     def _known_environment(cls, value: Any) -> Any:
         return _one_of(value, _QBO_ENVIRONMENTS, "LEDGERBRIDGE_QBO_ENVIRONMENT")
+
+    @field_validator("admin_key")
+    @classmethod
+    def _long_admin_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < _ADMIN_KEY_MIN:
+            raise ValueError(
+                f"LEDGERBRIDGE_ADMIN_KEY is too short: use at least {_ADMIN_KEY_MIN} random "
+                f"characters, e.g. from `{_GENERATE_ADMIN_KEY}`."
+            )
+        return value
 
     @field_validator("secret_key")
     @classmethod
