@@ -33,7 +33,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -75,6 +75,7 @@ __all__ = [
     "RunLogFilter",
     "Selection",
     "SweepReport",
+    "SyncDisabledError",
     "SyncError",
     "SyncRuntime",
     "SyncSetupError",
@@ -110,6 +111,14 @@ class NotConnectedError(SyncError):
 
 class SyncSetupError(SyncError):
     """The deployment lacks a setting a sync needs (the secret key, the app's keys)."""
+
+
+class SyncDisabledError(SyncError):
+    """The tenant turned sync off (``TenantSettings.sync_enabled``): records wait."""
+
+    user_message = (
+        "Sync is off for this shop: records wait until it is turned on again (Integrations)."
+    )
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,8 @@ class LaneReport:
     runs: tuple[RunRecord, ...] = ()
     #: the push report of each executed run, by run id
     reports: Mapping[str, PushReport] = field(default_factory=dict)
+    #: the worker is stopping: the lane was let go with runs still queued (kick it again)
+    handed_over: bool = False
 
 
 class RunLogFilter(logging.Filter):
@@ -328,8 +339,10 @@ def request_run(
 ) -> RunRequest:
     """Queue a run in the tenant's lane (the caller then kicks the lane).
 
-    Raises :class:`NotConnectedError` if the tenant has no live connection: nothing could run.
+    Raises :class:`NotConnectedError` if the tenant has no live connection: nothing could run,
+    and :class:`SyncDisabledError` if the tenant turned sync off.
     """
+    _require_enabled(runtime, tenant_id)
     return runtime.runs.request(
         tenant_id=tenant_id,
         lane=runtime.lane_of(tenant_id),
@@ -362,13 +375,27 @@ def request_auto_sync(
         return None
 
 
+def _require_enabled(runtime: SyncRuntime, tenant_id: str) -> None:
+    if not runtime.tenant_settings(tenant_id).sync_enabled:
+        raise SyncDisabledError(f"sync is off for tenant {tenant_id!r}")
+
+
 def _auto_types(settings: TenantSettings) -> frozenset[str]:
+    if not settings.sync_enabled:
+        return frozenset()  # saves wait; the sweeper leaves them too
     return frozenset(t for t in settings.auto_sync & settings.enabled_types if t in PUSH_ORDER)
 
 
 # -- the lane ----------------------------------------------------------------------------------
-async def drain_lane(runtime: SyncRuntime, tenant_id: str) -> LaneReport:
-    """Run every queued run of the tenant's lane, if no other worker holds it (module docs)."""
+async def drain_lane(
+    runtime: SyncRuntime, tenant_id: str, *, stopping: Callable[[], bool] = lambda: False
+) -> LaneReport:
+    """Run every queued run of the tenant's lane, if no other worker holds it (module docs).
+
+    ``stopping`` is asked before each run: a worker shutting down finishes the run it is in
+    and lets the lane go (``handed_over``), or a lane busy with a stream of saves would keep
+    it running forever.
+    """
     lane = runtime.lane_of(tenant_id)
     grant = runtime.runs.take_lease(lane, holder=_HOLDER, ttl=runtime.lease)
     if grant is None:
@@ -378,14 +405,15 @@ async def drain_lane(runtime: SyncRuntime, tenant_id: str) -> LaneReport:
         _log.warning("run %s: its worker stopped; resuming it in lane %s", run_id, lane)
     finished: list[RunRecord] = []
     reports: dict[str, PushReport] = {}
-    work = asyncio.create_task(_drain(runtime, lane, grant.token, finished, reports))
+    work = asyncio.create_task(_drain(runtime, lane, grant.token, finished, reports, stopping))
     beat = asyncio.create_task(_heartbeat(runtime, lane, grant.token))
+    handed_over = False
     try:
         await asyncio.wait({work, beat}, return_when=asyncio.FIRST_COMPLETED)
         if not work.done():  # the heartbeat ended: the lease is lost
             work.cancel()
         with suppress(asyncio.CancelledError, LeaseLostError):
-            await work
+            handed_over = await work
     finally:
         beat.cancel()
         with suppress(asyncio.CancelledError):
@@ -394,7 +422,7 @@ async def drain_lane(runtime: SyncRuntime, tenant_id: str) -> LaneReport:
             work.cancel()
             # whatever went wrong, the next worker must not wait for the lease to expire
             runtime.runs.release_lease(lane, grant.token)
-    return LaneReport(lane, runs=tuple(finished), reports=reports)
+    return LaneReport(lane, runs=tuple(finished), reports=reports, handed_over=handed_over)
 
 
 async def _drain(
@@ -403,8 +431,14 @@ async def _drain(
     token: str,
     finished: list[RunRecord],
     reports: dict[str, PushReport],
-) -> None:
+    stopping: Callable[[], bool],
+) -> bool:
+    """Run the lane's runs until none is left (``False``) or the worker stops (``True``)."""
     while (run := runtime.runs.next_or_release(lane, token)) is not None:
+        if stopping():
+            runtime.runs.release_lease(lane, token)
+            _log.info("lane %s: let go with runs queued (this worker is stopping)", lane)
+            return True
         wait = (run.due_at - datetime.now(UTC)).total_seconds()
         if wait > 0:  # the debounce window: saves until then join this run
             await asyncio.sleep(wait)
@@ -412,6 +446,7 @@ async def _drain(
         finished.append(done)
         if report is not None:
             reports[done.id] = report
+    return False
 
 
 async def _heartbeat(runtime: SyncRuntime, lane: str, token: str) -> None:
@@ -441,6 +476,7 @@ async def _execute(
             run.attempts,
         )
         try:
+            _require_enabled(runtime, run.tenant_id)  # turned off since it was requested
             if runtime.lane_of(run.tenant_id) != run.lane:
                 raise SyncError(
                     "the tenant was reconnected to another QuickBooks company",
@@ -616,7 +652,8 @@ def schedule_due(runtime: SyncRuntime, *, now: datetime | None = None) -> SweepR
     requested: list[RunRecord] = []
     for tenant_id in runtime.runs.connected_realms(environment=runtime.environment):
         try:
-            minutes = runtime.tenant_settings(tenant_id).schedule_minutes
+            tenant_settings = runtime.tenant_settings(tenant_id)
+            minutes = tenant_settings.schedule_minutes if tenant_settings.sync_enabled else None
         except SyncError as error:
             _log.warning("schedules: tenant %s skipped: %s", tenant_id, error)
             continue

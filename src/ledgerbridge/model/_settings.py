@@ -127,6 +127,9 @@ class TenantSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    #: the integration is on (ProLine's "Integration is on"): off, nothing is sent to QBO and
+    #: records wait, while the connection stays (the console's Enable / Disable)
+    sync_enabled: bool = True
     #: the record types that sync; all by default
     enabled_types: frozenset[RecordType] = ALL_RECORD_TYPES
     #: customers, projects, invoices and payments created before this date are not synced
