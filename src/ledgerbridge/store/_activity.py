@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, cast
 
 from sqlalchemy import and_, func, or_, select
@@ -157,6 +158,21 @@ class ActivityStore:
             query = query.where(Link.last_error_code.is_(None), Link.last_message == message)
         with self._db.session() as session:
             return [(t, i) for t, i in session.execute(query.order_by(Link.record_type))]
+
+    def finished_operations(
+        self, *, tenant_id: str, since: datetime
+    ) -> builtins.list[tuple[datetime, OperationStatus, str | None]]:
+        """``(finished_at, status, error_code)`` of the tenant's operations finished since
+        ``since``, oldest first: the console's dashboard buckets them by minute (two columns
+        and a code per write, whatever the database's date functions)."""
+        query = (
+            select(Operation.finished_at, Operation.status, Operation.error_code)
+            .where(Operation.tenant_id == tenant_id, Operation.finished_at >= since)
+            .order_by(Operation.finished_at)
+        )
+        with self._db.session() as session:
+            rows = session.execute(query).tuples().all()
+        return [(at, cast(OperationStatus, status), code) for at, status, code in rows if at]
 
     def figures(self) -> StoreFigures:
         """The figures of every tenant (``/metrics``), in four grouped queries."""

@@ -202,6 +202,27 @@ class RecordStore:
         with self._db.session() as session:
             return [_stored(row) for row in session.scalars(query)]
 
+    def page(
+        self,
+        *,
+        tenant_id: str,
+        record_type: str,
+        limit: int = 50,
+        after: str | None = None,
+    ) -> list[StoredRecord]:
+        """The tenant's records of one type, dirty or not, in app id order (the console's
+        Records page); ``after`` is the app id of the last record of the previous page."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query = select(AppRecord).where(
+            AppRecord.tenant_id == tenant_id, AppRecord.record_type == record_type
+        )
+        if after is not None:
+            query = query.where(AppRecord.app_id > after)
+        query = query.order_by(AppRecord.app_id).limit(limit)
+        with self._db.session() as session:
+            return [_stored(row) for row in session.scalars(query)]
+
     def counts(self, *, tenant_id: str) -> dict[str, RecordCounts]:
         """Per record type: how many records, how many dirty, how many deleted (the console)."""
         query = (
