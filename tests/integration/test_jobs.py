@@ -29,6 +29,7 @@ from ledgerbridge.engine import (
     sweep,
 )
 from ledgerbridge.model import Customer, TenantSettings
+from ledgerbridge.worker import EmbeddedConsumer, Jobs
 from support import Served
 
 pytestmark = pytest.mark.integration
@@ -292,3 +293,61 @@ def test_every_log_line_of_a_run_names_the_run_and_its_trigger(shop: Shop) -> No
     requests = [r for r in seen if r.name == "httpx"]
     assert len(requests) >= 4  # a look-up and a create per customer
     assert {(r.run_id, r.trigger) for r in requests} == {(run.id, "bulk")}  # type: ignore[attr-defined]
+
+
+def test_a_stopping_worker_hands_the_lane_over_after_its_current_run(
+    tmp_path: Path, served: Served
+) -> None:
+    """Graceful stop (Ctrl-C) while a lane has three runs: the one in progress finishes,
+    the others stay queued for the next worker, which runs them."""
+    served.emulator.configure(latency_ms=20)
+    with open_shop(tmp_path, served) as shop:
+        shop.connect(TENANT)
+        shop.put_customers(TENANT, 12)
+        jobs = Jobs(shop.settings)
+        consumer = EmbeddedConsumer(jobs, workers=1)
+        consumer.start()
+        try:
+            for n in range(0, 12, 4):
+                keys = tuple(("customer", f"c{m}") for m in range(n, n + 4))
+                jobs.request_sync(TENANT, "bulk", Selection(records=keys))
+            wait_until(
+                lambda: shop.runs_of(TENANT)[0].status == "running", timeout=20, what="a run"
+            )
+        finally:
+            consumer.stop()
+            jobs.close()
+        assert [run.status for run in shop.runs_of(TENANT)] == ["succeeded", "queued", "queued"]
+        assert shop.runs.lease_holder(shop.runs_of(TENANT)[1].lane) is None
+        with consuming(shop.settings):
+            wait_until(lambda: _all_finished(shop, 3), timeout=30, what="the other runs")
+        assert shop.dirty(TENANT) == 0
+
+
+def test_a_worker_shut_down_mid_run_leaves_the_run_to_be_resumed(
+    tmp_path: Path, served: Served
+) -> None:
+    """Immediate stop (SIGTERM) mid-run: the run is not recorded as failed; it stays running,
+    its lane is let go, and the next worker resumes it."""
+    served.emulator.configure(latency_ms=20)
+    with open_shop(tmp_path, served) as shop:
+        realm_id = shop.connect(TENANT)
+        shop.put_customers(TENANT, 30)
+        jobs = Jobs(shop.settings)
+        consumer = EmbeddedConsumer(jobs, workers=1)
+        consumer.start()
+        try:
+            run = jobs.request_sync(TENANT, "bulk")
+            wait_until(lambda: shop.names(realm_id).total() >= 5, timeout=20, what="progress")
+        finally:
+            consumer.stop(graceful=False)
+            jobs.close()
+        cut = shop.runs.get(tenant_id=TENANT, run_id=run.id)
+        assert cut is not None and cut.status == "running"
+        assert shop.runs.lease_holder(cut.lane) is None
+        with consuming(shop.settings) as fresh:
+            assert TENANT in fresh.sweep_now().kicks
+            wait_until(lambda: _all_finished(shop), timeout=30, what="the resumed run")
+        done = shop.runs.get(tenant_id=TENANT, run_id=run.id)
+        assert done is not None and (done.status, done.attempts) == ("succeeded", 2)
+        assert sum(shop.names(realm_id).values()) == 30

@@ -12,15 +12,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from inboundkit import classic
 from jobkit import TENANT, Shop, consuming, environ, open_shop, wait_until
 from typer.testing import CliRunner, Result
 
 from ledgerbridge.cli import app
 from ledgerbridge.model import Customer, TenantSettings
+from ledgerbridge.qbo import SIGNATURE_HEADER, sign_notification
+from ledgerbridge.store import InboundStore, StoredNotification
+from ledgerbridge.web import WEBHOOK_PATH
 from support import Served, free_port
 
 pytestmark = pytest.mark.integration
 
+VERIFIER = "test-webhook-verifier-token"
 _MAIN = "import sys; from ledgerbridge.cli import main; sys.argv[0] = 'ledgerbridge'; main()"
 
 
@@ -103,37 +108,56 @@ def test_records_import_triggers_auto_sync(shop: Shop, tmp_path: Path) -> None:
     assert "Auto-sync" not in again.output
 
 
-def test_serve_runs_the_job_workers_in_its_own_process(shop: Shop) -> None:
-    """``ledgerbridge serve``: /healthz answers, a queued sync is run by its consumer
-    threads, and Ctrl-C stops it."""
-    shop.put_customers(TENANT, 2)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", _MAIN, "serve", "--port", str(port), "--workers", "1"],
-        env={**environ(shop.settings), "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+def test_serve_runs_the_job_workers_in_its_own_process(tmp_path: Path, served: Served) -> None:
+    """``ledgerbridge serve``: /healthz answers, a queued sync and a signed QBO webhook are
+    handled by its own consumer threads, and Ctrl-C stops it."""
+    with open_shop(tmp_path, served, qbo_webhook_verifier=VERIFIER) as shop:
+        realm_id = shop.connect(TENANT)
+        shop.put_customers(TENANT, 2)
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-c", _MAIN, "serve", "--port", str(port), "--workers", "1"],
+            env={**environ(shop.settings), "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(lambda: _answers(f"{base}/healthz"), timeout=30, what="/healthz")
+            assert httpx.get(f"{base}/healthz").json()["jobs"] == "sqlite"
+            assert cli(shop, "sync", "--tenant", TENANT).exit_code == 0
+            wait_until(lambda: shop.runs_of(TENANT)[0].finished, timeout=30, what="the run")
+            assert shop.runs_of(TENANT)[0].counts == {"created": 2}
+
+            body = classic(realm_id, ("Customer", "1", "Update"))
+            headers = {SIGNATURE_HEADER: sign_notification(body, VERIFIER)}
+            answer = httpx.post(f"{base}{WEBHOOK_PATH}", content=body, headers=headers)
+            assert answer.status_code == 200, answer.text
+            inbound = InboundStore(shop.database)
+            wait_until(
+                lambda: _status(inbound.notification(1)) == "processed",
+                timeout=30,
+                what="the webhook's processing",
+            )
+            process.send_signal(signal.SIGINT)
+            # uvicorn re-raises the signal once it has shut down: the conventional 128 + 2
+            assert process.wait(timeout=20) == 130
+        finally:
+            if process.poll() is None:
+                process.kill()
+            output = process.communicate(timeout=10)[0].decode(errors="replace")
+        run = shop.runs_of(TENANT)[0]
+        assert f"[{run.id} bulk] run {run.id} (bulk) succeeded: 2 created" in output
+        assert "All workers have stopped" in output  # the consumer was stopped, not killed
+
+
+def _answers(url: str) -> bool:
     try:
+        return httpx.get(url).status_code == 200
+    except httpx.TransportError:
+        return False
 
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
 
-        wait_until(healthy, timeout=30, what="/healthz")
-        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["jobs"] == "sqlite"
-        assert cli(shop, "sync", "--tenant", TENANT).exit_code == 0
-        wait_until(lambda: shop.runs_of(TENANT)[0].finished, timeout=30, what="the run")
-        assert shop.runs_of(TENANT)[0].counts == {"created": 2}
-        process.send_signal(signal.SIGINT)
-        # uvicorn re-raises the signal once it has shut down: the conventional 128 + 2
-        assert process.wait(timeout=20) == 130
-    finally:
-        if process.poll() is None:
-            process.kill()
-        output = process.communicate(timeout=10)[0].decode(errors="replace")
-    run = shop.runs_of(TENANT)[0]
-    assert f"[{run.id} bulk] run {run.id} (bulk) succeeded: 2 created" in output
-    assert "All workers have stopped" in output  # the consumer was stopped, not killed
+def _status(notification: StoredNotification | None) -> str | None:
+    """The first notification of a fresh store (id 1), once stored."""
+    return None if notification is None else notification.status

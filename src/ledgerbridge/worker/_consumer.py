@@ -41,12 +41,25 @@ def consumer_options(workers: int) -> dict[str, Any]:
     }
 
 
+class _JobsConsumer(Consumer):  # type: ignore[misc]  # Huey is untyped
+    """Huey's consumer, telling the lanes when it begins to stop."""
+
+    def __init__(self, jobs: Jobs, **options: Any) -> None:
+        super().__init__(jobs.huey, **options)
+        self._jobs = jobs
+
+    def stop(self, graceful: bool = False) -> None:
+        self._jobs.stop_lanes()
+        super().stop(graceful=graceful)
+
+
 def run_consumer(jobs: Jobs, *, workers: int) -> None:
-    """Consume in the foreground until SIGINT (finish the tasks running) or SIGTERM."""
-    jobs.huey.create_consumer(**consumer_options(workers)).run()
+    """Consume in the foreground: SIGINT stops after the runs in progress (each lane lets go
+    after its current run), SIGTERM at once (what was running resumes in another worker)."""
+    _JobsConsumer(jobs, **consumer_options(workers)).run()
 
 
-class _EmbeddedHueyConsumer(Consumer):  # type: ignore[misc]  # Huey is untyped
+class _EmbeddedHueyConsumer(_JobsConsumer):
     def _set_signal_handlers(self) -> None:
         """The host program owns the signals (and the main thread)."""
 
@@ -55,7 +68,7 @@ class EmbeddedConsumer:
     """Huey consumer threads inside another program; a context manager."""
 
     def __init__(self, jobs: Jobs, *, workers: int = 2) -> None:
-        self._consumer = _EmbeddedHueyConsumer(jobs.huey, **consumer_options(workers))
+        self._consumer = _EmbeddedHueyConsumer(jobs, **consumer_options(workers))
         self._stopping = threading.Event()
         self._supervisor = threading.Thread(
             target=self._supervise, name="ledgerbridge-consumer", daemon=True

@@ -106,6 +106,17 @@ class _Loop:
         self.loop.close()
 
 
+async def _shutdown(runtime: SyncRuntime) -> None:
+    """Cancel what still runs on the loop (a run cut short stays ``running``: the next worker
+    to take its lane resumes it; finishing it here, with the pools closing under it, would
+    record failures QuickBooks never made), then close the runtime."""
+    running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+    await runtime.aclose()
+
+
 class Jobs:
     """ledgerbridge's tasks on one Huey instance, and the runtime they run on.
 
@@ -131,6 +142,8 @@ class Jobs:
         self._runtime: SyncRuntime | None = None
         self._loop: _Loop | None = None
         self._guard = threading.Lock()
+        #: set when the consumer begins to stop: lanes hand over after their current run
+        self._stopping = threading.Event()
         self._sync_lane = self.huey.task(name="sync_lane")(self._run_lane)
         self._webhook = self.huey.task(name="process_webhook")(self._process_webhook)
         self._import = self.huey.task(name="import_from_qbo")(self._import_from_qbo)
@@ -205,7 +218,7 @@ class Jobs:
             if self._database is None:
                 runtime.database.dispose()
             return
-        loop.call(runtime.aclose())
+        loop.call(_shutdown(runtime))
         loop.stop()
 
     # -- tasks ----------------------------------------------------------------------------------
@@ -219,13 +232,22 @@ class Jobs:
 
     def _run_lane(self, tenant_id: str) -> None:
         """The ``sync_lane`` task: run what is queued in the tenant's lane."""
+        stopping = self._stopping.is_set
         try:
-            report: LaneReport = self._call(lambda runtime: drain_lane(runtime, tenant_id))
+            report: LaneReport = self._call(
+                lambda runtime: drain_lane(runtime, tenant_id, stopping=stopping)
+            )
         except SyncError as error:
             _log.warning("lane of tenant %s not run: %s", tenant_id, error.user_message)
             return
         if report.runs:
             _log.info("lane %s: %d run(s) done", report.lane, len(report.runs))
+        if report.handed_over:  # another worker (or this one, restarted) carries on
+            self.kick(tenant_id)
+
+    def stop_lanes(self) -> None:
+        """The consumer is stopping: each lane lets go after the run it is in."""
+        self._stopping.set()
 
     def _once(self, name: str, period: timedelta) -> bool:
         """Whether this worker runs the periodic job ``name`` now (one per period and cluster:

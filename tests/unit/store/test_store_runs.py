@@ -204,6 +204,7 @@ def test_the_sweepers_questions(runs: RunStore, database: Database, clock: Clock
     assert runs.dirty_changes() == {TENANT: {"customer": changed_at}}
 
     drain = runs.request(tenant_id=TENANT, lane=LANE, trigger="sweeper").run
+    clock.advance(timedelta(seconds=1))
     named = runs.request(
         tenant_id=TENANT, lane=LANE, trigger="manual", records=[("customer", "C1")]
     ).run
