@@ -5,15 +5,17 @@ Writing cannot use :mod:`json`'s encoder, which has no way to emit a number it d
 itself (its ``default`` hook may only return other JSON values, and a float would round
 ``0.1 + 0.2``-style amounts); so this module writes the few JSON types QBO bodies hold by
 hand, with each ``Decimal`` as its own digits (``Decimal("1861.07")`` -> ``1861.07``).
-Strings go through :func:`json.dumps`, which escapes them correctly.
+Strings go through :mod:`json`'s own (C) string encoder, which escapes them as
+``json.dumps(..., ensure_ascii=False)`` does.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from json.encoder import encode_basestring  # C-accelerated
 from typing import Any
 
 __all__ = ["dumps", "loads"]
@@ -27,46 +29,67 @@ def loads(raw: bytes | str) -> Any:
 def dumps(document: object) -> bytes:
     """UTF-8 JSON for a request body; a float is refused (use ``Decimal`` for money)."""
     parts: list[str] = []
-    _write(document, parts, "$")
+    try:
+        _write(document, parts.append)
+    except (TypeError, ValueError):
+        _check(document, "$")  # the same refusal, naming where in the document it is
+        raise
     return "".join(parts).encode()
 
 
-def _write(value: object, out: list[str], path: str) -> None:
+def _write(value: object, out: Callable[[str], None]) -> None:
+    """The fast path: no bookkeeping of where it is (a batch body holds thousands of values;
+    :func:`_check` finds the place when something is refused)."""
     if value is None:
-        out.append("null")
+        out("null")
     elif value is True:
-        out.append("true")
+        out("true")
     elif value is False:
-        out.append("false")
+        out("false")
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out(encode_basestring(value))
     elif isinstance(value, int):
-        out.append(str(int(value)))
+        out(str(int(value)))
     elif isinstance(value, Decimal):
         if not value.is_finite():
-            raise ValueError(f"{path}: {value} is not a JSON number")
-        out.append(format(value, "f"))
+            raise ValueError(f"{value} is not a JSON number")
+        out(format(value, "f"))
     elif isinstance(value, date):  # datetime too: both as ISO text
-        out.append(json.dumps(value.isoformat()))
+        out(encode_basestring(value.isoformat()))
     elif isinstance(value, Mapping):
-        out.append("{")
-        for index, (key, item) in enumerate(value.items()):
+        out("{")
+        first = True
+        for key, item in value.items():
             if not isinstance(key, str):
-                raise TypeError(f"{path}: object keys must be strings, not {type(key).__name__}")
-            if index:
-                out.append(",")
-            out.append(json.dumps(key, ensure_ascii=False))
-            out.append(":")
-            _write(item, out, f"{path}.{key}")
-        out.append("}")
+                raise TypeError("object keys must be strings")
+            out(encode_basestring(key) + ":" if first else "," + encode_basestring(key) + ":")
+            first = False
+            _write(item, out)
+        out("}")
     elif isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        out.append("[")
+        out("[")
         for index, item in enumerate(value):
             if index:
-                out.append(",")
-            _write(item, out, f"{path}[{index}]")
-        out.append("]")
+                out(",")
+            _write(item, out)
+        out("]")
+    else:
+        raise TypeError(f"cannot send a {type(value).__name__} to QBO")
+
+
+def _check(value: object, path: str) -> None:
+    """Raise what :func:`_write` refused, with its place (``$.Line[2].Amount``)."""
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{path}: {value} is not a JSON number")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: object keys must be strings, not {type(key).__name__}")
+            _check(item, f"{path}.{key}")
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
     elif isinstance(value, float):
         raise TypeError(f"{path}: {value!r} is a float; QBO amounts must be Decimal")
-    else:
+    elif value is not None and not isinstance(value, (str, int, Decimal, date)):
         raise TypeError(f"{path}: cannot send a {type(value).__name__} to QBO")
