@@ -28,9 +28,9 @@ import builtins
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, cast
+from typing import Any, Final, cast
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -147,38 +147,10 @@ class LinkStore:
         which.
         """
 
-        def write(session: Session) -> builtins.list[Link]:
-            rows = _rows_of(session, tenant_id, saves)
-            holders = _holders_of(session, tenant_id, saves)
-            if len(rows) < len({(save.record_type, save.app_id) for save in saves}) and (
-                session.get(Tenant, tenant_id) is None
-            ):
-                raise TenantNotFoundError(f"no tenant {tenant_id!r}")
-            written: builtins.list[Link] = []
-            for save in saves:
-                key = (save.record_type, save.app_id)
-                row = rows.get(key)
-                if row is None:
-                    row = rows[key] = Link(
-                        tenant_id=tenant_id, record_type=save.record_type, app_id=save.app_id
-                    )
-                    session.add(row)
-                holder = holders.get((save.qbo_type, save.qbo_id))
-                if holder is not None and holder is not row:
-                    raise _held_by(row, holder, save.qbo_type, save.qbo_id)
-                _check_same_object(row, save.qbo_type, save.qbo_id)
-                holders[save.qbo_type, save.qbo_id] = row
-                _apply(row, save)
-                row.updated_at = self._clock()
-                written.append(row)
-            return written
-
         for attempt in range(2):
             try:
                 with self._db.transaction() as session:
-                    rows = write(session)
-                    session.flush()
-                    return [_record(row) for row in rows]
+                    return self._save_many(session, tenant_id, saves)
             except IntegrityError:
                 if attempt:  # a concurrent first link won the insert; the retry decides
                     raise
@@ -225,7 +197,8 @@ class LinkStore:
         def write(session: Session) -> Link:
             row = self._row(session, tenant_id, record_type, app_id)
             self._claim(session, row, qbo_type, qbo_id)
-            _check_same_object(row, qbo_type, qbo_id)
+            key = (record_type, app_id)
+            _check_same_object(tenant_id, key, (row.qbo_type, row.qbo_id), qbo_type, qbo_id)
             _apply(row, save)
             return row
 
@@ -340,6 +313,35 @@ class LinkStore:
             return record
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _save_many(
+        self, session: Session, tenant_id: str, saves: Sequence[LinkSave]
+    ) -> builtins.list[LinkRecord]:
+        """:meth:`save_many` inside its transaction, in SQL statements of many rows each (no
+        ORM objects: a bulk push saves thousands of links)."""
+        objects = _objects_of(session, tenant_id, saves)
+        holders = _holders_of(session, tenant_id, saves)
+        keys = {(save.record_type, save.app_id) for save in saves}
+        if len(objects) < len(keys) and session.get(Tenant, tenant_id) is None:
+            raise TenantNotFoundError(f"no tenant {tenant_id!r}")
+        now = self._clock()
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for save in saves:
+            key = (save.record_type, save.app_id)
+            holder = holders.get((save.qbo_type, save.qbo_id))
+            if holder is not None and holder != key:
+                raise _held_by(tenant_id, key, holder, save.qbo_type, save.qbo_id)
+            if key in objects:
+                _check_same_object(tenant_id, key, objects[key], save.qbo_type, save.qbo_id)
+            holders[save.qbo_type, save.qbo_id] = key
+            rows[key] = _values(tenant_id, save, now)
+        inserts = [row for key, row in rows.items() if key not in objects]
+        updates = [row for key, row in rows.items() if key in objects]
+        if inserts:
+            session.execute(insert(Link), inserts)
+        if updates:
+            session.connection().execute(_UPDATE, [_bound(row) for row in updates])
+        return [_link_record(rows[save.record_type, save.app_id]) for save in saves]
+
     @staticmethod
     def _row(session: Session, tenant_id: str, record_type: str, app_id: str) -> Link:
         """The record's link, locked; a new one (not linked, not flushed) if it has none."""
@@ -366,35 +368,53 @@ class LinkStore:
         with session.no_autoflush:  # the new row, half filled in, must not be inserted yet
             holder = _holder(session, row.tenant_id, qbo_type, qbo_id)
         if holder is not None and holder is not row:
-            raise _held_by(row, holder, qbo_type, qbo_id)
+            raise _held_by(
+                row.tenant_id,
+                (row.record_type, row.app_id),
+                (holder.record_type, holder.app_id),
+                qbo_type,
+                qbo_id,
+            )
 
 
-def _held_by(row: Link, holder: Link, qbo_type: str, qbo_id: str) -> LinkConflictError:
+def _held_by(
+    tenant_id: str, key: tuple[str, str], holder: tuple[str, str], qbo_type: str, qbo_id: str
+) -> LinkConflictError:
+    record_type, app_id = key
+    holder_type, holder_id = holder
     return LinkConflictError(
-        f"QBO {qbo_type} {qbo_id} of tenant {row.tenant_id!r} is linked to "
-        f"{holder.record_type} {holder.app_id!r}, not to {row.record_type} {row.app_id!r}",
+        f"QBO {qbo_type} {qbo_id} of tenant {tenant_id!r} is linked to "
+        f"{holder_type} {holder_id!r}, not to {record_type} {app_id!r}",
         qbo_type=qbo_type,
         qbo_id=qbo_id,
-        linked_to=(holder.record_type, holder.app_id),
+        linked_to=holder,
         user_message=(
-            f"QuickBooks {qbo_type} {qbo_id} is already linked to {holder.record_type} "
-            f"{holder.app_id}; unlink that one first."
+            f"QuickBooks {qbo_type} {qbo_id} is already linked to {holder_type} "
+            f"{holder_id}; unlink that one first."
         ),
     )
 
 
-def _check_same_object(row: Link, qbo_type: str, qbo_id: str) -> None:
+def _check_same_object(
+    tenant_id: str,
+    key: tuple[str, str],
+    current: tuple[str | None, str | None],
+    qbo_type: str,
+    qbo_id: str,
+) -> None:
     """A linked record is saved on its own QBO object only (:meth:`LinkStore.relink` moves)."""
-    if row.qbo_id is not None and (row.qbo_type, row.qbo_id) != (qbo_type, qbo_id):
+    current_type, current_id = current
+    if current_id is not None and (current_type, current_id) != (qbo_type, qbo_id):
+        record_type, app_id = key
         raise LinkConflictError(
-            f"{row.record_type} {row.app_id!r} of tenant {row.tenant_id!r} is linked to "
-            f"{row.qbo_type} {row.qbo_id}, not {qbo_type} {qbo_id}: relink it to change its "
+            f"{record_type} {app_id!r} of tenant {tenant_id!r} is linked to "
+            f"{current_type} {current_id}, not {qbo_type} {qbo_id}: relink it to change its "
             "QBO object",
             qbo_type=qbo_type,
             qbo_id=qbo_id,
             linked_to=None,
             user_message=(
-                f"This record is linked to QuickBooks {row.qbo_type} {row.qbo_id}; "
+                f"This record is linked to QuickBooks {current_type} {current_id}; "
                 "relink it to use another one."
             ),
         )
@@ -412,19 +432,78 @@ def _apply(row: Link, save: LinkSave) -> None:
     row.warning = save.warning
 
 
-def _rows_of(
+def _values(tenant_id: str, save: LinkSave, now: datetime) -> dict[str, Any]:
+    """The columns of a link after a successful push (what :func:`_apply` sets, and more)."""
+    return {
+        "tenant_id": tenant_id,
+        "record_type": save.record_type,
+        "app_id": save.app_id,
+        "qbo_type": save.qbo_type,
+        "qbo_id": save.qbo_id,
+        "sync_token": save.sync_token,
+        "pushed_hash": save.pushed_hash,
+        "last_result": save.result,
+        "last_error_code": None,
+        "last_message": save.message,
+        "last_intuit_tid": save.intuit_tid,
+        "warning": save.warning,
+        "updated_at": now,
+    }
+
+
+#: the UPDATE of an existing link by :meth:`LinkStore.save_many` (executemany)
+_UPDATE: Final = (
+    update(Link)
+    .where(
+        Link.tenant_id == bindparam("k_tenant"),
+        Link.record_type == bindparam("k_type"),
+        Link.app_id == bindparam("k_id"),
+    )
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "qbo_type",
+                "qbo_id",
+                "sync_token",
+                "pushed_hash",
+                "last_result",
+                "last_error_code",
+                "last_message",
+                "last_intuit_tid",
+                "warning",
+                "updated_at",
+            )
+        }
+    )
+)
+
+
+def _bound(row: dict[str, Any]) -> dict[str, Any]:
+    key = {"k_tenant": row["tenant_id"], "k_type": row["record_type"], "k_id": row["app_id"]}
+    return {**{k: v for k, v in row.items() if k not in _KEY_COLUMNS}, **key}
+
+
+_KEY_COLUMNS: Final = frozenset({"tenant_id", "record_type", "app_id"})
+
+
+def _link_record(row: dict[str, Any]) -> LinkRecord:
+    return LinkRecord(**row)
+
+
+def _objects_of(
     session: Session, tenant_id: str, saves: Sequence[LinkSave]
-) -> dict[tuple[str, str], Link]:
-    """The stored links of the records of ``saves``, locked, by (record_type, app_id)."""
+) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """The QBO object (or none) of each stored link of the records of ``saves``, locked."""
     wanted: dict[str, set[str]] = {}
     for save in saves:
         wanted.setdefault(save.record_type, set()).add(save.app_id)
-    found: dict[tuple[str, str], Link] = {}
+    found: dict[tuple[str, str], tuple[str | None, str | None]] = {}
     for record_type in sorted(wanted):
         ordered = sorted(wanted[record_type])
         for start in range(0, len(ordered), _CHUNK):
             query = (
-                select(Link)
+                select(Link.app_id, Link.qbo_type, Link.qbo_id)
                 .where(
                     Link.tenant_id == tenant_id,
                     Link.record_type == record_type,
@@ -433,31 +512,29 @@ def _rows_of(
                 .order_by(Link.app_id)
                 .with_for_update()
             )
-            for row in session.scalars(query):
-                found[row.record_type, row.app_id] = row
+            for app_id, qbo_type, qbo_id in session.execute(query):
+                found[record_type, app_id] = (qbo_type, qbo_id)
     return found
 
 
 def _holders_of(
     session: Session, tenant_id: str, saves: Sequence[LinkSave]
-) -> dict[tuple[str, str], Link]:
-    """The links holding the QBO objects of ``saves``, by (qbo_type, qbo_id)."""
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """The records holding the QBO objects of ``saves``: (qbo_type, qbo_id) -> key."""
     wanted: dict[str, set[str]] = {}
     for save in saves:
         wanted.setdefault(save.qbo_type, set()).add(save.qbo_id)
-    found: dict[tuple[str, str], Link] = {}
+    found: dict[tuple[str, str], tuple[str, str]] = {}
     for qbo_type in sorted(wanted):
         ordered = sorted(wanted[qbo_type])
         for start in range(0, len(ordered), _CHUNK):
-            query = select(Link).where(
+            query = select(Link.qbo_id, Link.record_type, Link.app_id).where(
                 Link.tenant_id == tenant_id,
                 Link.qbo_type == qbo_type,
                 Link.qbo_id.in_(ordered[start : start + _CHUNK]),
             )
-            for row in session.scalars(query):
-                assert row.qbo_type is not None  # a holder holds an object
-                assert row.qbo_id is not None
-                found[row.qbo_type, row.qbo_id] = row
+            for qbo_id, record_type, app_id in session.execute(query):
+                found[qbo_type, str(qbo_id)] = (record_type, app_id)
     return found
 
 

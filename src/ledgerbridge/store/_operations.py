@@ -48,9 +48,9 @@ import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal, cast
+from typing import Any, Final, Literal, cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -269,27 +269,38 @@ class OperationStore:
         now = self._clock()
         ids = [outcome.operation_id for outcome in outcomes]
         with self._db.transaction() as session:
-            rows = _locked_rows(session, tenant_id, ids)
+            statuses = _locked_statuses(session, tenant_id, ids)
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for outcome in outcomes:
-                row = rows.get(outcome.operation_id)
-                if row is None:
+                current = statuses.get(outcome.operation_id)
+                if current is None:
                     raise OperationNotFoundError(
                         f"tenant {tenant_id!r} has no operation {outcome.operation_id}"
                     )
                 allowed = _ALLOWED_FROM[outcome.status]
-                if row.status not in allowed:
+                if current not in allowed:
                     raise InvalidTransitionError(
-                        row.id, current=row.status, target=outcome.status, allowed=allowed
+                        outcome.operation_id,
+                        current=current,
+                        target=outcome.status,
+                        allowed=allowed,
                     )
-                row.status = outcome.status
-                row.message = outcome.message
-                row.error_code = outcome.error_code
-                row.intuit_tid = outcome.intuit_tid
-                if outcome.status == "succeeded":
-                    row.qbo_id = outcome.qbo_id
-                    row.sync_token = outcome.sync_token
-                if outcome.status != "queued":
-                    row.finished_at = now
+                statuses[outcome.operation_id] = outcome.status
+                values = _outcome_values(outcome, now)
+                groups.setdefault(tuple(sorted(values)), []).append(values)
+            for columns, rows in groups.items():
+                statement = (
+                    update(Operation)
+                    .where(
+                        Operation.tenant_id == bindparam("k_tenant"),
+                        Operation.id == bindparam("k_id"),
+                    )
+                    .values(
+                        {name: bindparam(name) for name in columns if not name.startswith("k_")}
+                    )
+                )
+                params = [{**row, "k_tenant": tenant_id} for row in rows]
+                session.connection().execute(statement, params)
 
     def restart_many(self, *, tenant_id: str, operation_ids: Sequence[str]) -> None:
         """Another attempt of unfinished operations, in one transaction: a queued one is
@@ -535,6 +546,40 @@ def _locked_rows(
         )
         rows.update((row.id, row) for row in session.scalars(query))
     return rows
+
+
+def _locked_statuses(
+    session: Session, tenant_id: str, operation_ids: Sequence[str]
+) -> dict[str, OperationStatus]:
+    """The status of each of the tenant's operations of these ids, locked."""
+    found: dict[str, OperationStatus] = {}
+    ids = list(operation_ids)
+    for start in range(0, len(ids), _CHUNK):
+        query = (
+            select(Operation.id, Operation.status)
+            .where(Operation.tenant_id == tenant_id, Operation.id.in_(ids[start : start + _CHUNK]))
+            .with_for_update()
+        )
+        for operation_id, status in session.execute(query):
+            found[operation_id] = cast(OperationStatus, status)
+    return found
+
+
+def _outcome_values(outcome: OperationOutcome, now: datetime) -> dict[str, Any]:
+    """The columns an outcome sets (``k_id``: the row's key)."""
+    values: dict[str, Any] = {
+        "k_id": outcome.operation_id,
+        "status": outcome.status,
+        "message": outcome.message,
+        "error_code": outcome.error_code,
+        "intuit_tid": outcome.intuit_tid,
+    }
+    if outcome.status == "succeeded":
+        values["qbo_id"] = outcome.qbo_id
+        values["sync_token"] = outcome.sync_token
+    if outcome.status != "queued":
+        values["finished_at"] = now
+    return values
 
 
 def _open_of(
