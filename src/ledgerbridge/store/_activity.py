@@ -105,7 +105,7 @@ class ActivityStore:
             .group_by(Operation.status)
         )
         with self._db.session() as session:
-            rows = session.execute(query).tuples().all()
+            rows = session.execute(query).all()
         return {cast(OperationStatus, status): count for status, count in rows}
 
     def failure_groups(self, *, tenant_id: str) -> builtins.list[FailureGroup]:
@@ -171,17 +171,14 @@ class ActivityStore:
             .order_by(Operation.finished_at)
         )
         with self._db.session() as session:
-            rows = session.execute(query).tuples().all()
+            rows = session.execute(query).all()
         return [(at, cast(OperationStatus, status), code) for at, status, code in rows if at]
 
     def figures(self) -> StoreFigures:
         """The figures of every tenant (``/metrics``), in four grouped queries."""
         with self._db.session() as session:
-            operations = dict(
-                session.execute(select(Operation.status, func.count()).group_by(Operation.status))
-                .tuples()
-                .all()
-            )
+            by_status = select(Operation.status, func.count()).group_by(Operation.status)
+            operations: dict[str, int] = {row[0]: row[1] for row in session.execute(by_status)}
             attempts = session.scalar(select(func.coalesce(func.sum(Operation.attempts), 0)))
             backlog = session.execute(
                 select(AppRecord.tenant_id, AppRecord.record_type, func.count())

@@ -9,15 +9,21 @@ own modules.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from pydantic import SecretStr
+from starlette.types import Lifespan
 
 from ledgerbridge import __version__
 from ledgerbridge.store import InboundStore
 
+from ._callback import callback_path, callback_router
+from ._service import Services
 from ._webhooks import MAX_WEBHOOK_BODY, NotificationCallback, webhook_router
+from .api import API_PREFIX, api_router, install_problem_handlers, ops_router
 
 __all__ = ["create_app"]
 
@@ -30,6 +36,7 @@ def create_app(
     on_notification: NotificationCallback,
     webhook_verifier: SecretStr | str | None,
     max_webhook_body: int = MAX_WEBHOOK_BODY,
+    services: Services | None = None,
 ) -> FastAPI:
     """The ledgerbridge web app.
 
@@ -38,8 +45,12 @@ def create_app(
     :param webhook_verifier: the app's webhook verifier token; ``None`` leaves the webhook
         endpoint out (nothing could verify what arrives there)
     :param max_webhook_body: the largest notification accepted, in bytes
+    :param services: what the REST API (``/api/v1``), the OAuth callback, ``/healthz`` and
+        ``/metrics`` work with (``Services.build``); the app closes them at shutdown
     """
-    app = FastAPI(title="ledgerbridge", version=__version__)
+    app = FastAPI(title="ledgerbridge", version=__version__, lifespan=_closing(services))
+    if services is not None:
+        _mount_api(app, services)
     if webhook_verifier is None:
         _log.warning(
             "no webhook verifier token (LEDGERBRIDGE_QBO_WEBHOOK_VERIFIER): QuickBooks webhooks "
@@ -55,3 +66,28 @@ def create_app(
             )
         )
     return app
+
+
+def _mount_api(app: FastAPI, services: Services) -> None:
+    """The REST API, ``/healthz``, ``/metrics`` and the OAuth callback (owner: web/api)."""
+    app.include_router(api_router(services))
+    app.include_router(ops_router(services))
+    app.include_router(callback_router(services))
+    install_problem_handlers(
+        app, prefixes=(API_PREFIX, "/healthz", "/metrics", callback_path(services.runtime.settings))
+    )
+
+
+def _closing(services: Services | None) -> Lifespan[FastAPI] | None:
+    """Close ``services`` on the server's loop when it stops."""
+    if services is None:
+        return None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    return lifespan
