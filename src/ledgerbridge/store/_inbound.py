@@ -41,7 +41,7 @@ import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal, TypeAlias, cast
+from typing import Final, Literal, TypeAlias, TypeVar, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +50,6 @@ from sqlalchemy.orm import Session
 from ._database import Database
 from ._errors import LinkConflictError, StoreError
 from ._events import NewEvent, append_events
-from ._links import _holder
 from ._links import _record as _link_record
 from ._records import (
     ConnectionStatus,
@@ -94,6 +93,7 @@ NotificationStatus: TypeAlias = Literal["received", "processed", "failed"]
 ApplyOutcome: TypeAlias = Literal["applied", "stale", "adopted"]
 #: app ids per ``IN (...)``
 _CHUNK: Final = 500
+_Row = TypeVar("_Row", InboundVersion, AppRecord, QBOOwnedRecord, Link)
 
 
 class OwnedRecordConflictError(StoreError):
@@ -475,134 +475,199 @@ class InboundStore:
         now = self._clock()
         outcomes: list[ApplyOutcome] = []
         events: list[NewEvent] = []
-        for change in changes:
-            if not _advance(session, tenant_id, change.version, now):
-                outcomes.append("stale")
-                continue
-            outcome: ApplyOutcome = "applied"
-            if change.match is not None:
-                _match(session, tenant_id, change.version, change.match, now)
-            if change.owned is not None and not _own(
-                session, tenant_id, change.version, change.owned, now
-            ):
-                outcome = "adopted"
-            events.extend(change.events)
-            outcomes.append(outcome)
+        with session.no_autoflush:
+            chunk = _Chunk.load(session, tenant_id, changes, now)
+            for change in changes:
+                if not chunk.advance(change.version):
+                    outcomes.append("stale")
+                    continue
+                outcome: ApplyOutcome = "applied"
+                if change.match is not None:
+                    chunk.match(change.version, change.match)
+                if change.owned is not None and not chunk.own(change.version, change.owned):
+                    outcome = "adopted"
+                events.extend(change.events)
+                outcomes.append(outcome)
+        session.flush()
         append_events(session, tenant_id, events, now=now)
         return outcomes
 
 
 # -- the pieces of apply --------------------------------------------------------------------
-def _advance(session: Session, tenant_id: str, version: ObjectVersion, now: datetime) -> bool:
-    """Record ``version`` as processed; ``False`` if it (or a newer one) already was."""
-    key = (tenant_id, version.qbo_type, version.qbo_id)
-    row = session.get(InboundVersion, key, with_for_update=True)
-    if row is not None and not version.supersedes(_version(row)):
-        return False
-    if row is None:
-        row = InboundVersion(tenant_id=tenant_id, qbo_type=version.qbo_type, qbo_id=version.qbo_id)
-        session.add(row)
-    row.sync_token = version.sync_token
-    row.deleted = version.deleted
-    row.processed_at = now
-    session.flush()
-    return True
+_Key: TypeAlias = tuple[str, str]
 
 
-def _match(
-    session: Session, tenant_id: str, version: ObjectVersion, match: LinkMatch, now: datetime
-) -> None:
-    row = _claimed_link(session, tenant_id, match.record_type, match.app_id, version)
-    if row.qbo_id is not None and row.qbo_id != version.qbo_id:
-        raise _conflict(version, (row.record_type, row.app_id), linked_elsewhere=True)
-    row.qbo_type = version.qbo_type
-    row.qbo_id = version.qbo_id
-    row.sync_token = version.sync_token
-    row.pushed_hash = None
-    row.last_result = "waiting"
-    row.last_error_code = None
-    row.last_message = match.message
-    row.last_intuit_tid = None
-    row.warning = None
-    row.updated_at = now
+class _Chunk:
+    """The rows a chunk of changes touches, read (and locked) with one query per table and
+    kind, then changed in memory and written by one flush."""
+
+    def __init__(self, session: Session, tenant_id: str, now: datetime) -> None:
+        self._session = session
+        self._tenant = tenant_id
+        self._now = now
+        self.versions: dict[_Key, InboundVersion] = {}
+        self.records: dict[_Key, AppRecord] = {}
+        self.marks: dict[_Key, QBOOwnedRecord] = {}
+        #: links by (record_type, app_id) and by (qbo_type, qbo_id)
+        self.links: dict[_Key, Link] = {}
+        self.holders: dict[_Key, Link] = {}
+
+    @classmethod
+    def load(
+        cls, session: Session, tenant_id: str, changes: Sequence[InboundChange], now: datetime
+    ) -> _Chunk:
+        chunk = cls(session, tenant_id, now)
+        objects = {(c.version.qbo_type, c.version.qbo_id) for c in changes}
+        records = {(c.owned.record_type, c.owned.app_id) for c in changes if c.owned}
+        records |= {(c.match.record_type, c.match.app_id) for c in changes if c.match}
+        for version in _rows_of(session, InboundVersion, tenant_id, "qbo_type", "qbo_id", objects):
+            chunk.versions[version.qbo_type, version.qbo_id] = version
+        for record in _rows_of(session, AppRecord, tenant_id, "record_type", "app_id", records):
+            chunk.records[record.record_type, record.app_id] = record
+        for mark in _rows_of(session, QBOOwnedRecord, tenant_id, "record_type", "app_id", records):
+            chunk.marks[mark.record_type, mark.app_id] = mark
+        links = [*_rows_of(session, Link, tenant_id, "record_type", "app_id", records)]
+        links += _rows_of(session, Link, tenant_id, "qbo_type", "qbo_id", objects)
+        for link in links:
+            chunk.links[link.record_type, link.app_id] = link
+            if link.qbo_type is not None and link.qbo_id is not None:
+                chunk.holders[link.qbo_type, link.qbo_id] = link
+        return chunk
+
+    def advance(self, version: ObjectVersion) -> bool:
+        """Record ``version`` as processed; ``False`` if it (or a newer one) already was."""
+        key = (version.qbo_type, version.qbo_id)
+        row = self.versions.get(key)
+        if row is not None and not version.supersedes(_version(row)):
+            return False
+        if row is None:
+            row = InboundVersion(tenant_id=self._tenant, qbo_type=key[0], qbo_id=key[1])
+            self._session.add(row)
+            self.versions[key] = row
+        row.sync_token = version.sync_token
+        row.deleted = version.deleted
+        row.processed_at = self._now
+        return True
+
+    def match(self, version: ObjectVersion, match: LinkMatch) -> None:
+        """Link an app record by name (``LinkStore.relink``'s meaning)."""
+        row = self._claimed_link(match.record_type, match.app_id, version)
+        if row.qbo_id is not None and row.qbo_id != version.qbo_id:
+            raise _conflict(version, (row.record_type, row.app_id), linked_elsewhere=True)
+        self._point(row, version)
+        row.pushed_hash = None
+        row.last_result = "waiting"
+        row.last_message = match.message
+
+    def own(self, version: ObjectVersion, owned: OwnedWrite) -> bool:
+        """Write the QBO-owned record, its link and its mark; ``False`` when the host app has
+        taken the record over (nothing written)."""
+        key = (owned.record_type, owned.app_id)
+        record, mark = self.records.get(key), self.marks.get(key)
+        if record is not None and mark is None:
+            raise OwnedRecordConflictError(
+                f"{key[0]} {key[1]!r} of tenant {self._tenant!r} is the app's own record; QBO "
+                f"{version.qbo_type} {version.qbo_id} cannot be stored under its id"
+            )
+        if (
+            record is not None
+            and mark is not None
+            and (record.dirty or record.content_hash != mark.content_hash)
+        ):
+            return False
+        self._write_record(record, owned)
+        if mark is None:
+            mark = QBOOwnedRecord(
+                tenant_id=self._tenant, record_type=key[0], app_id=key[1], created_at=self._now
+            )
+            self._session.add(mark)
+            self.marks[key] = mark
+        mark.qbo_type = version.qbo_type
+        mark.qbo_id = version.qbo_id
+        mark.content_hash = owned.content_hash
+        mark.updated_at = self._now
+        link = self._claimed_link(key[0], key[1], version)
+        self._point(link, version)
+        link.pushed_hash = owned.content_hash
+        link.last_result = owned.link_result
+        link.last_message = owned.message
+        return True
+
+    def _write_record(self, record: AppRecord | None, owned: OwnedWrite) -> None:
+        """The record as QBO has it: clean (nothing to push), deleted when QBO's object is."""
+        if record is None:
+            record = AppRecord(
+                tenant_id=self._tenant,
+                record_type=owned.record_type,
+                app_id=owned.app_id,
+                first_received_at=self._now,
+            )
+            self._session.add(record)
+            self.records[owned.record_type, owned.app_id] = record
+        deletion_changes = (record.deleted_at is None) == owned.deleted
+        if record.content_hash != owned.content_hash or deletion_changes:
+            record.updated_at = self._now
+        record.payload = owned.payload
+        record.content_hash = owned.content_hash
+        record.received_at = self._now
+        record.deleted_at = (record.deleted_at or self._now) if owned.deleted else None
+        record.dirty = False
+
+    def _claimed_link(self, record_type: str, app_id: str, version: ObjectVersion) -> Link:
+        """The record's link row (new if it has none), after checking that no other record
+        of the tenant holds the QBO object."""
+        holder = self.holders.get((version.qbo_type, version.qbo_id))
+        if holder is not None and (holder.record_type, holder.app_id) != (record_type, app_id):
+            raise _conflict(version, (holder.record_type, holder.app_id), linked_elsewhere=False)
+        row = self.links.get((record_type, app_id))
+        if row is None:
+            row = Link(tenant_id=self._tenant, record_type=record_type, app_id=app_id)
+            self._session.add(row)
+            self.links[record_type, app_id] = row
+        return row
+
+    def _point(self, link: Link, version: ObjectVersion) -> None:
+        """Point ``link`` at the QBO object of ``version`` and clear its last error."""
+        link.qbo_type = version.qbo_type
+        link.qbo_id = version.qbo_id
+        if version.sync_token is not None:
+            link.sync_token = version.sync_token
+        link.last_error_code = None
+        link.last_intuit_tid = None
+        link.warning = None
+        link.updated_at = self._now
+        self.holders[version.qbo_type, version.qbo_id] = link
 
 
-def _own(
-    session: Session, tenant_id: str, version: ObjectVersion, owned: OwnedWrite, now: datetime
-) -> bool:
-    """Write the QBO-owned record, its link and its mark; ``False`` when the host app has
-    taken the record over (nothing written)."""
-    key = (tenant_id, owned.record_type, owned.app_id)
-    record = session.get(AppRecord, key, with_for_update=True)
-    mark = session.get(QBOOwnedRecord, key, with_for_update=True)
-    if record is not None and mark is None:
-        raise OwnedRecordConflictError(
-            f"{owned.record_type} {owned.app_id!r} of tenant {tenant_id!r} is the app's own "
-            f"record; QBO {version.qbo_type} {version.qbo_id} cannot be stored under its id"
-        )
-    if (
-        record is not None
-        and mark is not None
-        and (record.dirty or record.content_hash != mark.content_hash)
-    ):
-        return False
-    if record is None:
-        record = AppRecord(
-            tenant_id=tenant_id,
-            record_type=owned.record_type,
-            app_id=owned.app_id,
-            first_received_at=now,
-        )
-        session.add(record)
-    if record.content_hash != owned.content_hash or (record.deleted_at is None) == owned.deleted:
-        record.updated_at = now
-    record.payload = owned.payload
-    record.content_hash = owned.content_hash
-    record.received_at = now
-    record.deleted_at = (record.deleted_at or now) if owned.deleted else None
-    record.dirty = False
-    if mark is None:
-        mark = QBOOwnedRecord(
-            tenant_id=tenant_id,
-            record_type=owned.record_type,
-            app_id=owned.app_id,
-            created_at=now,
-        )
-        session.add(mark)
-    mark.qbo_type = version.qbo_type
-    mark.qbo_id = version.qbo_id
-    mark.content_hash = owned.content_hash
-    mark.updated_at = now
-    link = _claimed_link(session, tenant_id, owned.record_type, owned.app_id, version)
-    link.qbo_type = version.qbo_type
-    link.qbo_id = version.qbo_id
-    if version.sync_token is not None:
-        link.sync_token = version.sync_token
-    link.pushed_hash = owned.content_hash
-    link.last_result = owned.link_result
-    link.last_error_code = None
-    link.last_message = owned.message
-    link.last_intuit_tid = None
-    link.warning = None
-    link.updated_at = now
-    session.flush()
-    return True
-
-
-def _claimed_link(
-    session: Session, tenant_id: str, record_type: str, app_id: str, version: ObjectVersion
-) -> Link:
-    """The record's link row (new if it has none), after checking that no other record of
-    the tenant holds the QBO object."""
-    with session.no_autoflush:
-        holder = _holder(session, tenant_id, version.qbo_type, version.qbo_id)
-    if holder is not None and (holder.record_type, holder.app_id) != (record_type, app_id):
-        raise _conflict(version, (holder.record_type, holder.app_id), linked_elsewhere=False)
-    row = session.get(Link, (tenant_id, record_type, app_id), with_for_update=True)
-    if row is None:
-        row = Link(tenant_id=tenant_id, record_type=record_type, app_id=app_id)
-        session.add(row)
-    return row
+def _rows_of(
+    session: Session,
+    table: type[_Row],
+    tenant_id: str,
+    first: str,
+    second: str,
+    keys: Collection[_Key],
+) -> list[_Row]:
+    """The tenant's rows of ``table`` whose ``(first, second)`` columns are among ``keys``,
+    locked (PostgreSQL), in a stable order so that concurrent appliers cannot deadlock."""
+    found: list[_Row] = []
+    by_first: dict[str, list[str]] = {}
+    for a, b in keys:
+        by_first.setdefault(a, []).append(b)
+    for a in sorted(by_first):
+        seconds = sorted(by_first[a])
+        for start in range(0, len(seconds), _CHUNK):
+            query = (
+                select(table)
+                .where(
+                    getattr(table, "tenant_id") == tenant_id,  # noqa: B009 (any table)
+                    getattr(table, first) == a,
+                    getattr(table, second).in_(seconds[start : start + _CHUNK]),
+                )
+                .order_by(getattr(table, second))
+                .with_for_update()
+            )
+            found.extend(session.scalars(query))
+    return found
 
 
 def _conflict(
