@@ -85,7 +85,14 @@ def _refresher(oauth: OAuthClient) -> Refresher:
 
 
 class ConnectionTokens:
-    """A :class:`~ledgerbridge.qbo.TokenSource` for one stored connection."""
+    """A :class:`~ledgerbridge.qbo.TokenSource` for one stored connection.
+
+    The stored record is read again at most every ``reread`` seconds (default 5): a bulk push
+    sends hundreds of requests a minute, and reading and decrypting the tokens for each cost
+    more than the request itself. A refresh by another process is seen at the next read (the
+    access token it replaced stays valid until it expires, and a 401 asks the store at once);
+    so is a disconnect.
+    """
 
     def __init__(
         self,
@@ -95,12 +102,15 @@ class ConnectionTokens:
         *,
         leeway: timedelta = DEFAULT_LEEWAY,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reread: timedelta = timedelta(seconds=5),
     ) -> None:
         self._store = store
         self._oauth = oauth
         self._id = connection_id
         self._leeway = leeway
         self._clock = clock
+        self._reread = reread
+        self._read: tuple[datetime, ConnectionRecord] | None = None
 
     async def access_token(self) -> str:
         """The stored access token, refreshed first when it is about to expire."""
@@ -114,17 +124,24 @@ class ConnectionTokens:
         return (await self._refresh(rejected)).access_token
 
     def _current(self) -> ConnectionRecord:
+        now = self._clock()
+        if self._read is not None and now - self._read[0] < self._reread:
+            return self._read[1]
         record = self._store.by_id(self._id)
         if record is None:
             raise ConnectionNotFoundError(f"connection {self._id} does not exist")
         if record.status == "disconnected":
             raise ConnectionDisconnectedError(record.id, record.status_reason)
+        self._read = (now, record)
         return record
 
     async def _refresh(self, rejected: str) -> ConnectionRecord:
-        return await self._store.refresh(
+        self._read = None
+        record = await self._store.refresh(
             self._id, rejected_access_token=rejected, refresher=_refresher(self._oauth)
         )
+        self._read = (self._clock(), record)
+        return record
 
 
 @dataclass(frozen=True)
