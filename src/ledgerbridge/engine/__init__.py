@@ -4,7 +4,9 @@ So far: a connection's token source for :class:`ledgerbridge.qbo.QBOClient`, the
 flow (Intuit's authorization-code flow ending in a stored connection), the job that keeps
 every connection fresh, :class:`Pusher`, which pushes the app's records to QBO, and
 :func:`check_settings`, which checks a tenant's settings against the company's lists, and
-the sync runs the jobs execute (:class:`SyncRuntime`, :func:`drain_lane`, :func:`sweep`).
+the sync runs the jobs execute (:class:`SyncRuntime`, :func:`drain_lane`, :func:`sweep`),
+and what comes back from QBO (:class:`InboundSync`: the import at setup, webhooks, CDC) with
+the events feed (:func:`publish_results`, :func:`deliver_events`; docs/inbound.md).
 """
 
 from ._connections import (

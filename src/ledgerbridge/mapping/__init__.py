@@ -27,6 +27,10 @@ bill                 Bill                   :func:`map_bill`
 
 :func:`expected_total` is what QBO's ``TotalAmt`` will be; :func:`owned_fields` and
 :func:`sparse_update` make updates that leave a bookkeeper's additions alone.
+
+The other direction (docs/inbound.md): :func:`customer_from_qbo`, :func:`item_from_qbo` and
+:func:`payment_from_qbo` turn QBO objects into the app's records; :func:`qbo_app_id` names
+the records that come from QBO.
 """
 
 from collections.abc import Mapping
