@@ -12,7 +12,10 @@ holds back later notifications until it gets one):
    compared in constant time (9.4); anything else is 401 and logged (never the body, never the
    signature).
 3. **Store**: the raw bytes are stored (``InboundStore.receive``), once: a replay of the same
-   bytes finds the stored notification.
+   bytes finds the stored notification. If the database does not take them within
+   ``store_timeout`` (SQLite's single writer may be busy, say during a token refresh), the
+   answer is 503 and Intuit sends the notification again later; should the write still land,
+   the retry finds it stored.
 4. **Hand on**: the stored notification's id goes to ``on_notification`` (the job queue), and
    the answer is 200. A replay of a notification already processed is acknowledged and not
    handed on again. If handing on fails, the notification is stored all the same: the
@@ -21,6 +24,7 @@ holds back later notifications until it gets one):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Final
@@ -41,6 +45,8 @@ _log = logging.getLogger("ledgerbridge.web.webhooks")
 WEBHOOK_PATH: Final = "/webhooks/intuit"
 #: The largest notification accepted, in bytes.
 MAX_WEBHOOK_BODY: Final = 1024 * 1024
+#: How long storing a notification may take before Intuit is asked to retry (it waits 3 s).
+STORE_TIMEOUT: Final = 2.0
 
 #: Takes the id of a stored notification and queues its processing; must return quickly.
 NotificationCallback = Callable[[int], object]
@@ -52,6 +58,7 @@ def webhook_router(
     notifications: InboundStore,
     on_notification: NotificationCallback,
     max_body: int = MAX_WEBHOOK_BODY,
+    store_timeout: float = STORE_TIMEOUT,
 ) -> APIRouter:
     """The router of the webhook endpoint (module docstring)."""
     token = (
@@ -84,7 +91,16 @@ def webhook_router(
                 client,
             )
             return _answer(401, "the intuit-signature does not match the body")
-        received = await run_in_threadpool(notifications.receive, body)
+        try:
+            received = await asyncio.wait_for(
+                run_in_threadpool(notifications.receive, body), timeout=store_timeout
+            )
+        except TimeoutError:
+            _log.warning(
+                "webhook not stored within %.1f s (the database is busy); Intuit will retry",
+                store_timeout,
+            )
+            return _answer(503, "busy; send it again later")
         if received.duplicate and received.status != "received":
             _log.info("webhook notification %s received again; already handled", received.id)
             return _answer(200, "duplicate")

@@ -3,6 +3,7 @@ hand on, answer at once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -15,8 +16,8 @@ import pytest
 from fastapi import FastAPI
 
 from ledgerbridge.qbo import sign_notification
-from ledgerbridge.store import Database, InboundStore
-from ledgerbridge.web import WEBHOOK_PATH, create_app
+from ledgerbridge.store import Database, InboundStore, ReceivedNotification
+from ledgerbridge.web import WEBHOOK_PATH, create_app, webhook_router
 
 pytestmark = pytest.mark.anyio
 
@@ -190,3 +191,44 @@ async def test_only_post_is_served(endpoint: Endpoint) -> None:
     transport = httpx.ASGITransport(app=endpoint.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://lb.test") as client:
         assert (await client.get(WEBHOOK_PATH)).status_code == 405
+
+
+class SlowStore(InboundStore):
+    """A store whose first write waits, as SQLite's writer does while another holds the
+    lock."""
+
+    slow = True
+
+    def receive(self, body: bytes) -> ReceivedNotification:
+        if self.slow:
+            self.slow = False
+            time.sleep(0.5)
+        return super().receive(body)
+
+
+async def test_a_busy_database_gets_intuit_to_retry_instead_of_waiting(
+    database: Database,
+) -> None:
+    """Storing is bounded: past the timeout the answer is 503 (Intuit retries), at once; the
+    retry finds the notification stored if the late write landed, and queues it."""
+    app = FastAPI()
+    queued: list[int] = []
+    store = SlowStore(database)
+    app.include_router(
+        webhook_router(
+            verifier_token=VECTOR_TOKEN,
+            notifications=store,
+            on_notification=queued.append,
+            store_timeout=0.1,
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    headers = {"intuit-signature": VECTOR_SIGNATURE}
+    async with httpx.AsyncClient(transport=transport, base_url="http://lb.test") as client:
+        started = time.perf_counter()
+        busy = await client.post(WEBHOOK_PATH, content=VECTOR_BODY, headers=headers)
+        assert busy.status_code == 503 and time.perf_counter() - started < 0.4
+        await asyncio.sleep(0.6)  # the late write lands
+        retry = await client.post(WEBHOOK_PATH, content=VECTOR_BODY, headers=headers)
+    assert retry.status_code == 200 and len(queued) == 1
+    assert len(store.pending()) == 1
