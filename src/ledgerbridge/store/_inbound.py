@@ -40,10 +40,10 @@ import builtins
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Literal, TypeAlias, TypeVar, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -307,6 +307,26 @@ class InboundStore:
                     processed_at=self._clock(),
                 )
             )
+
+    def prune(self, *, older_than: timedelta) -> int:
+        """Forget processed and failed notifications received more than ``older_than`` ago
+        (the versions they applied stay: they are what keeps a late replay from applying a
+        change twice); returns how many."""
+        if older_than <= timedelta(0):
+            raise ValueError("older_than must be positive")
+        cutoff = self._clock() - older_than
+        with self._db.transaction() as session:
+            removed = (
+                session.connection()
+                .execute(
+                    delete(WebhookNotification).where(
+                        WebhookNotification.status != "received",
+                        WebhookNotification.received_at < cutoff,
+                    )
+                )
+                .rowcount
+            )
+        return int(removed)
 
     # -- connections and bookmarks ------------------------------------------------------------
     def realm_connections(self, realm_id: str) -> builtins.list[RealmConnection]:

@@ -206,3 +206,15 @@ def test_the_write_log_answers_whether_ledgerbridge_wrote_a_version(
     assert wrote(TENANT, "3")
     assert not wrote(TENANT, "4")
     assert not wrote(OTHER_TENANT, "3")
+
+
+def test_old_handled_notifications_are_pruned(inbound: InboundStore, clock: Clock) -> None:
+    """Processed and failed notifications go after a while; one still waiting stays."""
+    done, failed = inbound.receive(b"[1]"), inbound.receive(b"[2]")
+    waiting = inbound.receive(b"[3]")
+    inbound.finish(done.id)
+    inbound.finish(failed.id, error="unreadable")
+    assert inbound.prune(older_than=timedelta(days=7)) == 0
+    clock.advance(timedelta(days=8))
+    assert inbound.prune(older_than=timedelta(days=7)) == 2
+    assert inbound.notification(done.id) is None and inbound.pending() == [waiting.id]
