@@ -40,7 +40,14 @@ def dumps(document: object) -> bytes:
 def _write(value: object, out: Callable[[str], None]) -> None:
     """The fast path: no bookkeeping of where it is (a batch body holds thousands of values;
     :func:`_check` finds the place when something is refused)."""
-    if value is None:
+    # exact types first: the common case, and far cheaper than the ABC checks below
+    if type(value) is str:
+        out(encode_basestring(value))
+    elif type(value) is dict:
+        _write_object(value, out)
+    elif type(value) is Decimal and value.is_finite():
+        out(format(value, "f"))
+    elif value is None:
         out("null")
     elif value is True:
         out("true")
@@ -57,15 +64,7 @@ def _write(value: object, out: Callable[[str], None]) -> None:
     elif isinstance(value, date):  # datetime too: both as ISO text
         out(encode_basestring(value.isoformat()))
     elif isinstance(value, Mapping):
-        out("{")
-        first = True
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError("object keys must be strings")
-            out(encode_basestring(key) + ":" if first else "," + encode_basestring(key) + ":")
-            first = False
-            _write(item, out)
-        out("}")
+        _write_object(value, out)
     elif isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         out("[")
         for index, item in enumerate(value):
@@ -75,6 +74,17 @@ def _write(value: object, out: Callable[[str], None]) -> None:
         out("]")
     else:
         raise TypeError(f"cannot send a {type(value).__name__} to QBO")
+
+
+def _write_object(value: Mapping[Any, Any], out: Callable[[str], None]) -> None:
+    separator = "{"
+    for key, item in value.items():
+        if type(key) is not str and not isinstance(key, str):
+            raise TypeError("object keys must be strings")
+        out(separator + encode_basestring(key) + ":")
+        separator = ","
+        _write(item, out)
+    out("}" if separator == "," else "{}")
 
 
 def _check(value: object, path: str) -> None:
