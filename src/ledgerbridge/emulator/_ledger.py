@@ -241,7 +241,9 @@ class Ledger:
         ctx.settle()
         if self.on_change is None:
             return
-        now = ctx.now()
+        # to the millisecond, as Intuit's notifications carry it (MetaData keeps whole
+        # seconds): two edits of one record within a second are two different events
+        now = ctx.clock.now().isoformat(timespec="milliseconds")
         realm_id = self.company.realm_id
         self.on_change(Change(realm_id, entity, object_id, operation, now, deleted_id))
         for changed_entity, changed_id, changed_op in ctx.changes:
