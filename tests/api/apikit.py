@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from cryptography.fernet import Fernet
+from fastapi import FastAPI
 
 from ledgerbridge.emulator import Emulator, EmulatorConfig
 from ledgerbridge.emulator import create_app as emulator_app
@@ -85,6 +86,7 @@ class Api:
     emulator_transport: httpx.AsyncBaseTransport
     jobs: Jobs
     database: Database
+    app: FastAPI
 
     async def create_tenant(self, tenant_id: str, name: str | None = None) -> str:
         """Add a tenant with the admin key; returns its first API key."""
@@ -173,7 +175,7 @@ async def open_api(tmp_path: Path, **settings: Any) -> AsyncIterator[Api]:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=BASE
         ) as client:
-            yield Api(client, services, emulator, transport, jobs, database)
+            yield Api(client, services, emulator, transport, jobs, database, app)
     finally:
         await services.aclose()
         jobs.close()

@@ -113,6 +113,7 @@ __all__ = [
     "InvalidInputError",
     "JobQueue",
     "NotFoundError",
+    "NothingToRetryError",
     "RecordView",
     "RunProgress",
     "Services",
@@ -182,6 +183,12 @@ class NotFoundError(LedgerbridgeError):
     """The thing asked for does not exist (for this tenant)."""
 
     user_message = "There is nothing here."
+
+
+class NothingToRetryError(LedgerbridgeError):
+    """A retry found no failed record to push again."""
+
+    user_message = "No record has failed: there is nothing to retry."
 
 
 # -- wiring -------------------------------------------------------------------------------------
@@ -950,7 +957,7 @@ def retry_group(services: Services, tenant_id: str, key: str | None = None) -> R
             message=found.message if found.error_code is None else None,
         )
     if not keys:
-        raise NotFoundError(f"tenant {tenant_id!r} has no failed record to retry")
+        raise NothingToRetryError(f"tenant {tenant_id!r} has no failed record to retry")
     return request_sync(services, tenant_id, records=keys)
 
 

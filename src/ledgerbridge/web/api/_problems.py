@@ -53,7 +53,12 @@ from ledgerbridge.store import (
 from ledgerbridge.store import (
     InvalidStateError as StoreInvalidStateError,
 )
-from ledgerbridge.web._service import FieldProblem, InvalidInputError, NotFoundError
+from ledgerbridge.web._service import (
+    FieldProblem,
+    InvalidInputError,
+    NotFoundError,
+    NothingToRetryError,
+)
 
 __all__ = [
     "PROBLEM_JSON",
@@ -137,6 +142,7 @@ _BY_CLASS: Final[Sequence[tuple[type[BaseException], _Kind]]] = (
     (UserExistsError, _CONFLICT),
     (LinkConflictError, _Kind(409, "link-conflict", "The QuickBooks object is linked already")),
     (OperationPendingError, _Kind(409, "sync-in-progress", "The record is being synced")),
+    (NothingToRetryError, _Kind(409, "nothing-to-retry", "Nothing to retry")),
     (NotConnectedError, _Kind(409, "not-connected", "QuickBooks is not connected")),
     (ConnectionDisconnectedError, _Kind(409, "not-connected", "QuickBooks is not connected")),
     (SyncSetupError, _Kind(503, "not-configured", "ledgerbridge is not configured for this")),
