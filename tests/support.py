@@ -73,9 +73,10 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: ASGIApp) -> Iterator[str]:
-    """Serve an ASGI app on a free loopback port for the block; yields its base URL."""
-    port = free_port()
+def serve_in_thread(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app on ``port`` (a free loopback port by default) for the block; yields
+    its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -159,6 +159,15 @@ class ActivityStore:
         with self._db.session() as session:
             return [(t, i) for t, i in session.execute(query.order_by(Link.record_type))]
 
+    def failed_count(self, *, tenant_id: str) -> int:
+        """How many of the tenant's records failed their last sync (the error queue's size,
+        on every console page)."""
+        query = select(func.count()).where(
+            Link.tenant_id == tenant_id, Link.last_result == "failed"
+        )
+        with self._db.session() as session:
+            return int(session.scalar(query) or 0)
+
     def finished_operations(
         self, *, tenant_id: str, since: datetime
     ) -> builtins.list[tuple[datetime, OperationStatus, str | None]]:

@@ -24,6 +24,7 @@ from ._callback import callback_path, callback_router
 from ._service import Services
 from ._webhooks import MAX_WEBHOOK_BODY, NotificationCallback, webhook_router
 from .api import API_PREFIX, api_router, install_problem_handlers, ops_router
+from .console import CONSOLE_PATH, console_app
 
 __all__ = ["create_app"]
 
@@ -51,6 +52,7 @@ def create_app(
     app = FastAPI(title="ledgerbridge", version=__version__, lifespan=_closing(services))
     if services is not None:
         _mount_api(app, services)
+        app.mount(CONSOLE_PATH, console_app(services))  # the console (owner: web/console)
     if webhook_verifier is None:
         _log.warning(
             "no webhook verifier token (LEDGERBRIDGE_QBO_WEBHOOK_VERIFIER): QuickBooks webhooks "

@@ -1012,6 +1012,12 @@ def record_counts(services: Services, tenant_id: str) -> dict[str, RecordCounts]
     return services.runtime.records.counts(tenant_id=tenant_id)
 
 
+def error_count(services: Services, tenant_id: str) -> int:
+    """How many records wait in the error queue."""
+    tenant(services, tenant_id)
+    return services.activity.failed_count(tenant_id=tenant_id)
+
+
 def records_page(
     services: Services,
     tenant_id: str,
