@@ -9,6 +9,9 @@ put records and wait for runs. The jobs under test run on real Huey consumer thr
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cryptography.fernet import Fernet
 
@@ -38,6 +41,8 @@ from ledgerbridge.worker import EmbeddedConsumer, Jobs, make_huey
 from support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Served
 
 TENANT = "machine-shop"
+#: ``ledgerbridge`` as its console script runs it
+_MAIN = "import sys; from ledgerbridge.cli import main; sys.argv[0] = 'ledgerbridge'; main()"
 
 
 def shop_settings(tmp_path: Path, emulator_url: str, **changes: Any) -> Settings:
@@ -70,6 +75,19 @@ def environ(settings: Settings) -> dict[str, str]:
             value = value.get_secret_value()
         env[f"LEDGERBRIDGE_{name.upper()}"] = str(value)
     return env
+
+
+def start_ledgerbridge(
+    settings: Settings, *args: str, output: IO[bytes] | int = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    """``ledgerbridge ARGS`` in a subprocess configured by ``settings`` (stderr to ``output``)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _MAIN, *args],
+        # nothing of the test's own environment but where Python finds ledgerbridge
+        env={**environ(settings), "PATH": "/usr/bin:/bin", "PYTHONPATH": os.pathsep.join(sys.path)},
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def customer(app_id: str, name: str) -> Customer:

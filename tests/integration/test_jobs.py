@@ -327,18 +327,21 @@ def test_a_stopping_worker_hands_the_lane_over_after_its_current_run(
 def test_a_worker_shut_down_mid_run_leaves_the_run_to_be_resumed(
     tmp_path: Path, served: Served
 ) -> None:
-    """Immediate stop (SIGTERM) mid-run: the run is not recorded as failed; it stays running,
-    its lane is let go, and the next worker resumes it."""
-    served.emulator.configure(latency_ms=20)
+    """Immediate stop (SIGTERM) while a write hangs: the run is not recorded as failed; it
+    stays running, its lane is let go, and the next worker resumes it."""
     with open_shop(tmp_path, served) as shop:
         realm_id = shop.connect(TENANT)
         shop.put_customers(TENANT, 30)
+        # the first write hangs (no answer, nothing written): the run is surely mid-way
+        served.emulator.faults.arm(
+            "hang", realm_id=realm_id, method="POST", path=r"/(batch|customer)$", seconds=3
+        )
         jobs = Jobs(shop.settings)
         consumer = EmbeddedConsumer(jobs, workers=1)
         consumer.start()
         try:
             run = jobs.request_sync(TENANT, "bulk")
-            wait_until(lambda: shop.names(realm_id).total() >= 5, timeout=20, what="progress")
+            wait_until(lambda: not served.emulator.faults.rules(), timeout=20, what="the hang")
         finally:
             consumer.stop(graceful=False)
             jobs.close()

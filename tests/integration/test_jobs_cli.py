@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from inboundkit import classic
-from jobkit import TENANT, Shop, consuming, environ, open_shop, wait_until
+from jobkit import (
+    TENANT,
+    Shop,
+    consuming,
+    environ,
+    open_shop,
+    start_ledgerbridge,
+    wait_until,
+)
 from typer.testing import CliRunner, Result
 
 from ledgerbridge.cli import app
@@ -26,7 +32,6 @@ from support import Served, free_port
 pytestmark = pytest.mark.integration
 
 VERIFIER = "test-webhook-verifier-token"
-_MAIN = "import sys; from ledgerbridge.cli import main; sys.argv[0] = 'ledgerbridge'; main()"
 
 
 @pytest.fixture
@@ -115,12 +120,7 @@ def test_serve_runs_the_job_workers_in_its_own_process(tmp_path: Path, served: S
         realm_id = shop.connect(TENANT)
         shop.put_customers(TENANT, 2)
         port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-c", _MAIN, "serve", "--port", str(port), "--workers", "1"],
-            env={**environ(shop.settings), "PATH": "/usr/bin:/bin"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_ledgerbridge(shop.settings, "serve", "--port", str(port), "--workers", "1")
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until(lambda: _answers(f"{base}/healthz"), timeout=30, what="/healthz")
