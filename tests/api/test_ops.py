@@ -18,7 +18,13 @@ async def test_healthz_says_ok_when_database_and_queue_answer(api: Api) -> None:
     """200 with each component's state; no key needed (load balancers probe it)."""
     answer = await api.client.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "database": "ok", "job_queue": "ok", "queued_jobs": 0}
+    assert answer.json() == {
+        "status": "ok",
+        "jobs": "sqlite",
+        "database": "ok",
+        "job_queue": "ok",
+        "queued_jobs": 0,
+    }
 
 
 async def test_healthz_is_503_when_the_job_queue_is_unreachable(tmp_path: Path) -> None:

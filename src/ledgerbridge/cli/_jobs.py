@@ -30,7 +30,7 @@ from ledgerbridge.engine import (
 )
 from ledgerbridge.settings import Settings
 from ledgerbridge.store import Database, RunRecord, RunStore, RunTrigger
-from ledgerbridge.web import create_app
+from ledgerbridge.web import Services, create_app
 from ledgerbridge.worker import EmbeddedConsumer, Jobs, run_consumer
 
 from ._common import EXIT_REJECTED, fail, guarded, open_database, settings_once
@@ -79,6 +79,10 @@ def _web_app(settings: Settings, jobs: Jobs) -> FastAPI:
         notifications=jobs.runtime.inbound_store,
         on_notification=jobs.webhook_received,
         webhook_verifier=settings.qbo_webhook_verifier,
+        # the REST API, the OAuth callback, /healthz and /metrics
+        services=Services.build(
+            settings, jobs, queue_size=jobs.huey.pending_count, database=jobs.runtime.database
+        ),
     )
     if not any(getattr(route, "path", None) == "/healthz" for route in app.routes):
 

@@ -97,6 +97,7 @@ def ops_routes(services: Services, auth: Authenticator) -> APIRouter:
         health = await run_in_threadpool(service.health, services)
         body = {
             "status": "ok" if health.ok else "unavailable",
+            "jobs": "redis" if services.runtime.settings.redis_url else "sqlite",
             "database": health.database or "ok",
             "job_queue": health.queue or "ok",
             "queued_jobs": health.queue_size,
