@@ -32,10 +32,10 @@ C = "/console"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def csrf_of(page: httpx.Response) -> str:
-    """The CSRF token a page's forms carry."""
-    found = _TOKEN.search(page.text)
-    assert found is not None, f"no CSRF token in {page.url}"
+def csrf_of(page: httpx.Response | str) -> str:
+    """The CSRF token a page's forms carry (the page's answer, or its HTML)."""
+    found = _TOKEN.search(page if isinstance(page, str) else page.text)
+    assert found is not None, "the page has no CSRF token"
     return found.group(1)
 
 

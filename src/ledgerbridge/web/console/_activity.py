@@ -153,6 +153,7 @@ def _dashboard_context(request: Request, page: TenantPage) -> dict[str, Any]:
         Column(
             m.minute.strftime("%H:%M") if index % 5 == 0 else "",
             (m.succeeded, m.failed, m.skipped),
+            title=m.minute.strftime("%H:%M"),
         )
         for index, m in enumerate(board.minutes)
     ]

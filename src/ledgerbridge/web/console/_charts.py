@@ -52,6 +52,8 @@ class Column:
 
     label: str
     values: tuple[int, ...]
+    #: what the pointer shows for the column (its label when empty)
+    title: str = ""
 
     @property
     def total(self) -> int:
@@ -153,7 +155,7 @@ def _stack(column: Column, series: Sequence[Series], x: float, slot: float, y: _
         parts.append(
             f'<rect class="tone-{escape(part.tone)}" x="{left:.1f}" y="{top:.1f}" '
             f'width="{width:.1f}" height="{bottom - top:.1f}"><title>'
-            f"{escape(column.label)} {escape(part.name)}: {value}</title></rect>"
+            f"{escape(column.title or column.label)} {escape(part.name)}: {value}</title></rect>"
         )
         base += value
     if column.label:

@@ -240,36 +240,7 @@ def records_router() -> APIRouter:
             lambda: run_started(service.retry_records(services, page.id, keys)),
         )
 
-    @router.post("/t/{tenant_id}/records/{record_type}/{app_id}/{action}")
-    async def one(
-        request: Request,
-        page: Page,
-        record_type: str,
-        app_id: str,
-        action: Literal["push", "retry", "skip"],
-        next: Annotated[str | None, Form()] = None,
-    ) -> Response:
-        _known(record_type)
-        services = services_of(request)
-        back = (
-            f"{page.base}/errors"
-            if next == "errors"
-            else f"{page.base}/records/{record_type}#record-{app_id}"
-        )
-        if action == "skip":
-            by = page.viewer.user.username
-
-            def skip() -> str:
-                service.skip_record(services, page.id, record_type, app_id, by=by)
-                return f"Skipped {app_id}: it is left out until it changes."
-
-            return await act(request, back, skip)
-        return await act(
-            request,
-            back,
-            lambda: run_started(service.retry_records(services, page.id, [(record_type, app_id)])),
-        )
-
+    # before ".../{app_id}/{action}": a path matches the first route declared
     @router.get("/t/{tenant_id}/records/{record_type}/{app_id}/relink")
     async def relink_page(request: Request, page: Page, record_type: str, app_id: str) -> Response:
         return await _relink_form(request, page, _known(record_type), app_id)
@@ -302,6 +273,36 @@ def records_router() -> APIRouter:
             )
         flash(request, f"Linked {app_id} to QuickBooks Id {qbo_id}; {run_started(run)}")
         return redirect(f"{page.base}/records/{record_type}#record-{app_id}")
+
+    @router.post("/t/{tenant_id}/records/{record_type}/{app_id}/{action}")
+    async def one(
+        request: Request,
+        page: Page,
+        record_type: str,
+        app_id: str,
+        action: Literal["push", "retry", "skip"],
+        next: Annotated[str | None, Form()] = None,
+    ) -> Response:
+        _known(record_type)
+        services = services_of(request)
+        back = (
+            f"{page.base}/errors"
+            if next == "errors"
+            else f"{page.base}/records/{record_type}#record-{app_id}"
+        )
+        if action == "skip":
+            by = page.viewer.user.username
+
+            def skip() -> str:
+                service.skip_record(services, page.id, record_type, app_id, by=by)
+                return f"Skipped {app_id}: it is left out until it changes."
+
+            return await act(request, back, skip)
+        return await act(
+            request,
+            back,
+            lambda: run_started(service.retry_records(services, page.id, [(record_type, app_id)])),
+        )
 
     return router
 
