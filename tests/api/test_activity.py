@@ -240,3 +240,24 @@ async def test_events_feed_reads_on_from_a_cursor(api: Api) -> None:
         tenant.path("/events"), params={"after": -1}, headers=tenant.headers
     )
     assert assert_problem(negative, 422, "invalid-input")["errors"][0]["field"] == "after"
+
+
+async def test_a_put_of_an_auto_syncing_type_joins_the_debounced_auto_run(api: Api) -> None:
+    """With customers set to auto-sync, puts answer with the auto run they go out with: the
+    same run for saves within the debounce window; other types answer none."""
+    tenant = await connected(api)
+    saved = await api.client.put(
+        tenant.path("/settings"),
+        json={"settings": {"auto_sync": ["customer"]}, "expected_version": None},
+        headers=tenant.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    first = await api.put(tenant.id, tenant.key, customer("c1", "Alice"))
+    second = await api.put(tenant.id, tenant.key, customer("c2", "Bob"))
+    run = first.json()["auto_sync_run"]
+    assert run["trigger"] == "auto" and second.json()["auto_sync_run"]["id"] == run["id"]
+    vendor = await api.put(tenant.id, tenant.key, {"type": "vendor", "id": "v1", "name": "Steel"})
+    assert vendor.json()["auto_sync_run"] is None
+    await api.drain(tenant.id)
+    done = await api.client.get(tenant.path(f"/runs/{run['id']}"), headers=tenant.headers)
+    assert done.json()["counts"] == {"created": 2}

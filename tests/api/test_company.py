@@ -143,3 +143,14 @@ async def save(
         json={"settings": settings, "expected_version": version},
         headers=tenant.headers,
     )
+
+
+async def test_disconnect_stands_when_intuit_cannot_revoke(api: Api) -> None:
+    """Intuit's revocation endpoint failing does not keep the company connected: it is
+    disconnected all the same, and the answer says the tokens were not revoked."""
+    tenant = await api.tenant("shop", company="Shop Co")
+    api.emulator.faults.arm("http_500", count=5, path="/tokens/revoke$")
+    answer = await api.client.delete(tenant.path("/connection"), headers=tenant.headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["revoked"] is False
+    assert answer.json()["connection"]["state"] == "disconnected"
