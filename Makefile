@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck contracts pytest bench-emulator lock clean
+.PHONY: demo test lint typecheck contracts pytest screenshots bench-emulator lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ pytest: $(STAMP)
 	scripts/test-services
 	scripts/browser
 	set -a && . ./.services/env && set +a && $(BIN)/pytest
+
+# The console's pages as docs/screenshots/*.png, taken by its browser tests (Debian's Chromium).
+screenshots: $(STAMP)
+	scripts/browser
+	LEDGERBRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/browser
 
 # Throughput of the emulator on one core (figures, not a pass/fail test).
 bench-emulator: $(STAMP)
