@@ -95,8 +95,6 @@ _log = logging.getLogger("ledgerbridge.sync")
 _CURRENT: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
     "ledgerbridge_run", default=None
 )
-#: who holds a lease, for people reading the leases table
-_HOLDER: Final = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class SyncError(LedgerbridgeError):
@@ -229,6 +227,8 @@ class SyncRuntime:
             QBOLimits(time_scale=settings.qbo_time_scale),
             storage_uri=settings.redis_url or "memory://",
         )
+        #: who holds this process's leases, for people reading the leases table
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
         self.lease = timedelta(seconds=settings.lane_lease_seconds)
         self.debounce = timedelta(seconds=settings.auto_sync_debounce_seconds)
         self._transport = transport
@@ -397,7 +397,7 @@ async def drain_lane(
     it running forever.
     """
     lane = runtime.lane_of(tenant_id)
-    grant = runtime.runs.take_lease(lane, holder=_HOLDER, ttl=runtime.lease)
+    grant = runtime.runs.take_lease(lane, holder=runtime.holder, ttl=runtime.lease)
     if grant is None:
         _log.debug("lane %s is busy in another worker", lane)
         return LaneReport(lane, busy=True)

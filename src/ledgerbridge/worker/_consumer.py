@@ -22,7 +22,7 @@ __all__ = ["EmbeddedConsumer", "consumer_options", "run_consumer"]
 
 #: the longest an idle worker sleeps between two looks at a SQLite queue (Redis blocks
 #: instead): an auto-sync kick waits at most this long for a worker
-MAX_POLL_SECONDS: Final = 0.25
+MAX_POLL_SECONDS: Final = 0.1
 
 
 def consumer_options(workers: int) -> dict[str, Any]:

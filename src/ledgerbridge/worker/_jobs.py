@@ -253,7 +253,7 @@ class Jobs:
         """Whether this worker runs the periodic job ``name`` now (one per period and cluster:
         every consumer's scheduler enqueues it)."""
         lease = self.runtime.runs.take_lease(
-            f"job:{name}", holder=f"jobs:{id(self)}", ttl=period - timedelta(seconds=5)
+            f"job:{name}", holder=self.runtime.holder, ttl=period - timedelta(seconds=5)
         )
         return lease is not None
 
