@@ -6,7 +6,7 @@ runs them; a console user and a tenant holding a small machine shop's records ar
 :func:`chromium` launches Debian's Chromium (``LEDGERBRIDGE_TEST_CHROMIUM``, default
 ``/usr/bin/chromium``; ``scripts/browser`` installs it) headless: never a browser build of
 Playwright's own. Without it, or without Playwright, the browser tests are skipped and say
-why.
+why (:data:`MISSING`), before anything is served.
 
 Screenshots of the console's pages go to ``LEDGERBRIDGE_SCREENSHOTS`` when it names a
 directory (``make screenshots`` sets it to ``docs/screenshots``), nowhere otherwise.
@@ -14,6 +14,7 @@ directory (``make screenshots`` sets it to ``docs/screenshots``), nowhere otherw
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
-import pytest
 
 from api.apikit import deployment_settings
 from console.consolekit import PASSWORD
@@ -55,6 +55,19 @@ CHROMIUM_ARGS: Final = (
     "--disable-sync",
 )
 SCREENSHOTS: Final = os.environ.get("LEDGERBRIDGE_SCREENSHOTS")
+
+
+def _missing() -> str | None:
+    """Why the browser tests cannot run here, or ``None``."""
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM}: run scripts/browser (as root) to install it"
+    return None
+
+
+#: the reason to skip the browser tests, checked before anything is served
+MISSING: Final = _missing()
 
 
 @dataclass
@@ -125,11 +138,10 @@ def served_deployment(tmp_path: Path, *, records: int = 60) -> Iterator[Deployme
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    """Debian's Chromium under Playwright, or a skip saying what is missing."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/browser (as root) to install it")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
+    """Debian's Chromium under Playwright (test modules skip first when :data:`MISSING`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         try:
             yield browser

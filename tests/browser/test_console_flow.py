@@ -18,11 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import COMPANY, TENANT, USER, Deployment, chromium, screenshot, served_deployment
+from browserkit import (
+    COMPANY,
+    MISSING,
+    TENANT,
+    USER,
+    Deployment,
+    chromium,
+    screenshot,
+    served_deployment,
+)
 
 from console.consolekit import PASSWORD
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(MISSING is not None, reason=str(MISSING))]
 
 #: how long a step may take to show its result (a sync runs on a consumer thread)
 WAIT_MS = 15_000
