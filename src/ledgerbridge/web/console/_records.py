@@ -223,22 +223,7 @@ def records_router() -> APIRouter:
         if not chosen:
             flash(request, "Select at least one record first.", "warn")
             return redirect(back)
-        services = services_of(request)
-        keys = [(record_type, app_id) for app_id in chosen]
-        if action == "skip":
-            by = page.viewer.user.username
-
-            def skip_all() -> str:
-                for _, app_id in keys:
-                    service.skip_record(services, page.id, record_type, app_id, by=by)
-                return f"Skipped {len(keys)} record{'s' if len(keys) != 1 else ''}."
-
-            return await act(request, back, skip_all)
-        return await act(
-            request,
-            back,
-            lambda: run_started(service.retry_records(services, page.id, keys)),
-        )
+        return await _apply(request, page, back, action, [(record_type, i) for i in chosen])
 
     # before ".../{app_id}/{action}": a path matches the first route declared
     @router.get("/t/{tenant_id}/records/{record_type}/{app_id}/relink")
@@ -284,27 +269,37 @@ def records_router() -> APIRouter:
         next: Annotated[str | None, Form()] = None,
     ) -> Response:
         _known(record_type)
-        services = services_of(request)
         back = (
             f"{page.base}/errors"
             if next == "errors"
             else f"{page.base}/records/{record_type}#record-{app_id}"
         )
-        if action == "skip":
-            by = page.viewer.user.username
-
-            def skip() -> str:
-                service.skip_record(services, page.id, record_type, app_id, by=by)
-                return f"Skipped {app_id}: it is left out until it changes."
-
-            return await act(request, back, skip)
-        return await act(
-            request,
-            back,
-            lambda: run_started(service.retry_records(services, page.id, [(record_type, app_id)])),
-        )
+        return await _apply(request, page, back, action, [(record_type, app_id)])
 
     return router
+
+
+async def _apply(
+    request: Request,
+    page: TenantPage,
+    back: str,
+    action: Literal["push", "retry", "skip"],
+    keys: list[tuple[str, str]],
+) -> Response:
+    """Push (or retry: the same, a run of these records) or skip records, then go back."""
+    services = services_of(request)
+    if action != "skip":
+        return await act(
+            request, back, lambda: run_started(service.retry_records(services, page.id, keys))
+        )
+    by = page.viewer.user.username
+
+    def skip() -> str:
+        for record_type, app_id in keys:
+            service.skip_record(services, page.id, record_type, app_id, by=by)
+        return f"Skipped {len(keys)} record{'s' if len(keys) != 1 else ''}."
+
+    return await act(request, back, skip)
 
 
 async def _relink_form(

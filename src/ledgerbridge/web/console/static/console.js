@@ -35,6 +35,8 @@ function updateBulk(form) {
   var count = form.querySelector("[data-selected-count]");
   if (count) { count.textContent = chosen ? chosen + " selected" : ""; }
 }
-document.addEventListener("DOMContentLoaded", function () {
+function updateAllBulk() {
   document.querySelectorAll("form[data-bulk-form]").forEach(updateBulk);
-});
+}
+document.addEventListener("DOMContentLoaded", updateAllBulk);
+document.addEventListener("htmx:afterSettle", updateAllBulk); /* a refreshed table */
