@@ -73,25 +73,16 @@ def worker(
             jobs.close()
 
 
-def _web_app(settings: Settings, jobs: Jobs) -> FastAPI:
-    """The web app, its webhook notifications handed to the job queue, plus ``/healthz``."""
-    app = create_app(
-        notifications=jobs.runtime.inbound_store,
+def _web_app(settings: Settings, jobs: Jobs, database: Database) -> FastAPI:
+    """The web app (REST API, console, OAuth callback, ``/healthz``, ``/metrics``) on this
+    process's services, with QuickBooks' webhook notifications handed to the job queue."""
+    services = Services.build(settings, jobs, queue_size=jobs.huey.pending_count, database=database)
+    return create_app(
+        notifications=services.runtime.inbound_store,
         on_notification=jobs.webhook_received,
         webhook_verifier=settings.qbo_webhook_verifier,
-        # the REST API, the OAuth callback, /healthz and /metrics
-        services=Services.build(
-            settings, jobs, queue_size=jobs.huey.pending_count, database=jobs.runtime.database
-        ),
+        services=services,
     )
-    if not any(getattr(route, "path", None) == "/healthz" for route in app.routes):
-
-        async def healthz() -> dict[str, str]:
-            """Up, and which job queue it uses."""
-            return {"status": "ok", "jobs": "redis" if settings.redis_url else "sqlite"}
-
-        app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
-    return app
 
 
 def serve(
@@ -104,7 +95,8 @@ def serve(
         ),
     ] = 2,
 ) -> None:
-    """Serve ledgerbridge over HTTP, with job workers in the same process by default."""
+    """Serve the REST API, the console and QuickBooks webhooks, with job workers in the same
+    process by default."""
     import uvicorn
 
     settings = settings_once()
@@ -113,7 +105,9 @@ def serve(
         jobs = Jobs(settings, database=database)
         consumer = EmbeddedConsumer(jobs, workers=workers) if workers else None
         server = uvicorn.Server(
-            uvicorn.Config(_web_app(settings, jobs), host=host, port=port, log_level="info")
+            uvicorn.Config(
+                _web_app(settings, jobs, database), host=host, port=port, log_level="info"
+            )
         )
         try:
             if consumer is not None:
