@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,postgresql]'
 	@touch $(STAMP)
 
+# The emulator, ledgerbridge and a demo shop synced to QuickBooks; serves the console until
+# Ctrl-C (ledgerbridge demo --help: size, time scale, port, --check).
 demo: $(STAMP)
-	$(BIN)/ledgerbridge emulator --demo
+	$(BIN)/ledgerbridge demo
 
 test: $(STAMP) lint typecheck contracts pytest
 

@@ -12,6 +12,7 @@ from ledgerbridge import __version__
 
 from ._connections import connections_app
 from ._db import db_app, tenants_app
+from ._demo import demo
 from ._jobs import runs, serve, sync, worker
 from ._records import records_app, schema
 
@@ -29,7 +30,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(records_app, name="records")
 app.add_typer(connections_app, name="connections")
-for _command in (serve, worker, sync, runs):
+for _command in (serve, worker, sync, runs, demo):
     app.command()(_command)
 
 _DEMO_CLIENT = ("ledgerbridge-demo", "demo-secret-not-for-production")
