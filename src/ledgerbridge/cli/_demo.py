@@ -41,7 +41,7 @@ from ._demo_stack import (
 )
 from ._jobs import LOG_FORMAT
 
-__all__ = ["DEFAULT_RECORDS", "DEFAULT_TIME_SCALE", "demo"]
+__all__ = ["DEFAULT_RECORDS", "DEFAULT_TIME_SCALE", "demo", "report_check"]
 
 #: records of the default shop: every type and relationship of the data set (split and
 #: partial payments, multi-order invoices, received orders' bills), synced in about a minute
@@ -95,19 +95,18 @@ def demo(
     try:
         with _data_directory(data_dir) as where, _logging_to(where / "ledgerbridge.log"):
             options = DemoOptions(records, seed, time_scale, where, port)
-            result = _run(console, options, serve=not check, kept=data_dir is not None)
+            code = _run(console, options, serve=not check, kept=data_dir is not None)
     except KeyboardInterrupt:
         console.print("Stopped.")
         return
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if result is not None and not result.ok:
-        raise typer.Exit(EXIT_REJECTED)
+    if code:
+        raise typer.Exit(code)
 
 
-def _run(console: Console, options: DemoOptions, *, serve: bool, kept: bool) -> SyncCheck | None:
-    """The demo's steps; the check's result with ``--check``; ``kept``: the data directory
-    stays after the demo."""
+def _run(console: Console, options: DemoOptions, *, serve: bool, kept: bool) -> int:
+    """The demo's steps; the exit code (``kept``: the data directory stays after the demo)."""
     started = time.monotonic()
     with guarded(), DemoStack(options) as stack:
         console.print(f"[bold]ledgerbridge demo[/] in {options.data_dir}")
@@ -120,12 +119,10 @@ def _run(console: Console, options: DemoOptions, *, serve: bool, kept: bool) -> 
         _print_shop(console, shop)
         _sync(console, stack, shop)
         if not serve:
-            result = stack.check()
-            _print_check(console, result, time.monotonic() - started)
-            return result
+            return report_check(console, stack.check(), time.monotonic() - started)
         _print_access(console, stack, shop, options.data_dir, kept=kept)
         threading.Event().wait()  # serve until Ctrl-C (or SIGTERM)
-    return None  # pragma: no cover (the wait ends by KeyboardInterrupt only)
+    return 0  # pragma: no cover (the wait ends by KeyboardInterrupt only)
 
 
 def _print_shop(console: Console, shop: DemoShop) -> None:
@@ -160,7 +157,9 @@ def _sync(console: Console, stack: DemoStack, shop: DemoShop) -> None:
         console.print(f"[bold red]{run['error']}[/]")
 
 
-def _print_check(console: Console, result: SyncCheck, took: float) -> None:
+def report_check(console: Console, result: SyncCheck, took: float) -> int:
+    """Print the check's table, its problems and the verdict; the exit code of ``--check``:
+    0 only when QuickBooks holds every record once with the app's totals."""
     console.print(check_table(result))
     for problem in result.problems[:_SHOWN_PROBLEMS]:
         console.print(f"[red]✗[/] {problem}.")
@@ -172,6 +171,7 @@ def _print_check(console: Console, result: SyncCheck, took: float) -> None:
         else "[bold red]FAILED[/]: QuickBooks does not hold the records as the app does"
     )
     console.print(f"{verdict} ({took:.1f} s in all).")
+    return 0 if result.ok else EXIT_REJECTED
 
 
 def _print_access(
