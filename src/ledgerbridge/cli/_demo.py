@@ -52,6 +52,7 @@ DEFAULT_RECORDS: Final = 600
 DEFAULT_TIME_SCALE: Final = 4.0
 _MAX_TIME_SCALE: Final = 10.0
 _SHOWN_PROBLEMS: Final = 20
+_STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 
 
 def demo(
@@ -91,7 +92,9 @@ def demo(
 ) -> None:
     """Run the emulator, ledgerbridge and a demo shop in one command, until Ctrl-C."""
     console = Console(soft_wrap=True, highlight=False)
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Ctrl-C and SIGTERM stop the demo the same way, cleaning up (even when the shell that
+    # started it in the background made it ignore SIGINT)
+    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in _STOP_SIGNALS}
     try:
         with _data_directory(data_dir) as where, _logging_to(where / "ledgerbridge.log"):
             options = DemoOptions(records, seed, time_scale, where, port)
@@ -100,7 +103,8 @@ def demo(
         console.print("Stopped.")
         return
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if code:
         raise typer.Exit(code)
 
