@@ -180,8 +180,8 @@ def test_a_total_changed_in_quickbooks_fails_the_check(synced: Synced) -> None:
     assert row_of(printed, "invoice")[3] == "1"
     wrong = invoice.total + Decimal("1.23")
     assert (
-        f"invoice {invoice.id}: Invoice {qbo_id} in QuickBooks totals {wrong}, the app's "
-        f"total is {invoice.total}"
+        f"invoice {invoice.id}: Invoice {qbo_id} in QuickBooks totals {wrong:.2f}, the app's "
+        f"total is {invoice.total:.2f}"
     ) in result.problems
     assert "FAILED" in printed
 

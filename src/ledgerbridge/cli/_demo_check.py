@@ -53,6 +53,8 @@ _NAME_FIELD: Final[Mapping[str, str]] = {
 }
 #: records read from the store at a time
 _PAGE: Final = 500
+#: a link's last results that leave QuickBooks behind the app
+_UNFINISHED: Final = frozenset({"failed", "waiting"})
 
 Key = tuple[str, str]
 Held = Mapping[str, Mapping[str, dict[str, Any]]]
@@ -89,7 +91,10 @@ class SyncCheck:
 
     def row(self, record_type: str) -> TypeCheck:
         """The row of ``record_type`` (``KeyError`` when the app has none of that type)."""
-        return next(row for row in self.rows if row.record_type == record_type)
+        for row in self.rows:
+            if row.record_type == record_type:
+                return row
+        raise KeyError(record_type)
 
 
 def check_table(check: SyncCheck) -> Table:
@@ -98,21 +103,16 @@ def check_table(check: SyncCheck) -> Table:
     table.add_column("type")
     for name in ("records", "in QBO", "duplicates", "wrong totals", "failed"):
         table.add_column(name, justify="right")
-    total = TypeCheck("total")
     for row in check.rows:
-        table.add_row(row.record_type, *_figures(row), style=None if row.ok else "bold red")
-        for name in ("records", "in_qbo", "duplicates", "wrong_totals", "failed"):
-            setattr(total, name, getattr(total, name) + getattr(row, name))
+        table.add_row(row.record_type, *map(str, _figures(row)), style=None if row.ok else "red")
     table.add_section()
-    table.add_row("total", *_figures(total), style="bold")
+    totals = [sum(column) for column in zip(*map(_figures, check.rows), strict=True)]
+    table.add_row("total", *map(str, totals or [0] * 5), style="bold")
     return table
 
 
-def _figures(row: TypeCheck) -> list[str]:
-    return [
-        str(value)
-        for value in (row.records, row.in_qbo, row.duplicates, row.wrong_totals, row.failed)
-    ]
+def _figures(row: TypeCheck) -> tuple[int, ...]:
+    return (row.records, row.in_qbo, row.duplicates, row.wrong_totals, row.failed)
 
 
 async def check_sync(
@@ -213,6 +213,12 @@ class _Checker:
             self.problems.append(f"{record_type} {app_id} is not in QuickBooks: {why}")
             return None
         self.claims[(entity, link.qbo_id)].append((record_type, app_id))
+        if link.last_result in _UNFINISHED:  # linked, but its latest version did not go out
+            row.failed += 1
+            self.problems.append(
+                f"{record_type} {app_id}: its last sync did not finish "
+                f"({link.last_result}: {link.last_message or 'no reason given'})"
+            )
         obj = self.held[entity].get(link.qbo_id)
         if obj is None:
             self.problems.append(
@@ -229,7 +235,7 @@ class _Checker:
         if expected is not None and _money(obj.get("TotalAmt")) != expected:
             yield (
                 f"{record.type} {record.id}: {entity} {obj['Id']} in QuickBooks totals "
-                f"{_money(obj.get('TotalAmt'))}, the app's total is {expected}"
+                f"{_money(obj.get('TotalAmt')):.2f}, the app's total is {expected:.2f}"
             )
         if isinstance(record, Payment):
             yield from self._applications(record, obj)
@@ -254,8 +260,8 @@ class _Checker:
             )
         if _money(obj.get("UnappliedAmt")) != payment.credit:
             yield (
-                f"payment {payment.id}: QuickBooks keeps {_money(obj.get('UnappliedAmt'))} "
-                f"unapplied, the app's credit is {payment.credit}"
+                f"payment {payment.id}: QuickBooks keeps {_money(obj.get('UnappliedAmt')):.2f} "
+                f"unapplied, the app's credit is {payment.credit:.2f}"
             )
 
     def _order_bill(self, order: PurchaseOrder) -> Iterator[str]:
@@ -267,7 +273,7 @@ class _Checker:
         if _money(bill.get("TotalAmt")) != order.total:
             yield (
                 f"purchase_order {order.id}: its Bill {bill['Id']} totals "
-                f"{_money(bill.get('TotalAmt'))}, the order's total is {order.total}"
+                f"{_money(bill.get('TotalAmt')):.2f}, the order's total is {order.total:.2f}"
             )
 
     def count_duplicates(self, rows: Sequence[TypeCheck]) -> None:
@@ -341,4 +347,6 @@ def _first_type(entity: str) -> str:
 def _amounts(amounts: Mapping[str, Decimal]) -> str:
     if not amounts:
         return "nothing"
-    return ", ".join(f"{amount} to invoice {qbo_id}" for qbo_id, amount in sorted(amounts.items()))
+    return ", ".join(
+        f"{amount:.2f} to invoice {qbo_id}" for qbo_id, amount in sorted(amounts.items())
+    )

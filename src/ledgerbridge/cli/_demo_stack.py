@@ -133,8 +133,7 @@ class DemoStack:
     def __init__(self, options: DemoOptions) -> None:
         self.options = options
         self._emulator = _EmulatorProcess(options.time_scale, options.data_dir / "emulator.log")
-        self._listener = _listen(options.port)
-        self.web_url = f"http://{_LOOPBACK}:{self._listener.getsockname()[1]}"
+        self.web_url = ""
         self._client_secret = secrets.token_urlsafe(24)
         self._admin_key = secrets.token_urlsafe(32)
         self.emulator_url = ""
@@ -164,7 +163,9 @@ class DemoStack:
         self.close()
 
     def _start(self) -> None:
-        self._parts.append(self._listener.close)
+        listener = _listen(self.options.port)
+        self._parts.append(listener.close)
+        self.web_url = f"http://{_LOOPBACK}:{listener.getsockname()[1]}"
         self.emulator_url = self._emulator.start()
         self._parts.append(self._emulator.stop)
         self._emulator.admin(
@@ -182,7 +183,7 @@ class DemoStack:
         self._database = database
         jobs = Jobs(settings, database=database)
         self._parts.append(jobs.close)
-        web = _WebServer(_web_app(settings, jobs, database), self._listener)
+        web = _WebServer(_web_app(settings, jobs, database), listener)
         web.start()
         self._parts.append(web.stop)
         consumer = EmbeddedConsumer(jobs, workers=2)
