@@ -34,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final
 from urllib.parse import urljoin
 
@@ -154,18 +153,18 @@ class DemoStack:
             raise
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _start(self) -> None:
         listener = _listen(self.options.port)
         self._parts.append(listener.close)
         self.web_url = f"http://{_LOOPBACK}:{listener.getsockname()[1]}"
+        self._start_emulator()
+        self._start_ledgerbridge(listener)
+
+    def _start_emulator(self) -> None:
+        """The emulator, with the demo's app registered as in Intuit's developer portal."""
         self.emulator_url = self._emulator.start()
         self._parts.append(self._emulator.stop)
         self._emulator.admin(
@@ -174,6 +173,9 @@ class DemoStack:
             client_secret=self._client_secret,
             redirect_uris=[f"{self.web_url}/oauth/callback"],
         )
+
+    def _start_ledgerbridge(self, listener: socket.socket) -> None:
+        """The store, the web app on ``listener`` and the embedded worker (``serve``'s)."""
         settings = self.settings = self._settings()
         database = Database(settings.database_url)
         self._parts.append(database.dispose)
