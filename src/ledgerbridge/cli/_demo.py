@@ -153,9 +153,12 @@ def _sync(console: Console, stack: DemoStack, shop: DemoShop) -> None:
         run = stack.sync(shop, lambda done, total: bar.update(task, completed=done))
     took = time.monotonic() - started
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(run["counts"].items()))
+    # the emulator's minute lasts 1/K of a real one: say what the rate means at Intuit's
+    rate = shop.pushed / took * 60
     console.print(
         f"[green]✓[/] run {run['id'][:12]} ({run['trigger']}) {run['status']} in {took:.1f} s: "
-        f"{counts or 'nothing to push'} ({shop.pushed / took * 60:,.0f} records a minute)"
+        f"{counts or 'nothing to push'} ({rate:,.0f} records a minute; "
+        f"{rate / stack.options.time_scale:,.0f} at Intuit's unscaled limits)"
     )
     if run.get("error"):
         console.print(f"[bold red]{run['error']}[/]")
