@@ -44,12 +44,14 @@ from ._jobs import LOG_FORMAT
 __all__ = ["DEFAULT_RECORDS", "DEFAULT_TIME_SCALE", "demo", "report_check"]
 
 #: records of the default shop: every type and relationship of the data set (split and
-#: partial payments, multi-order invoices, received orders' bills), synced in about a minute
+#: partial payments, multi-order invoices, received orders' bills); with the time scale
+#: below they sync in about 50 s (about 2.8 requests a record, bounded by Intuit's 10
+#: requests a second per company: 40 at the scale of 4)
 DEFAULT_RECORDS: Final = 600
-#: Intuit's windows shrink this many times: 10 requests a second become 40, and the access
-#: token lives 6 minutes, still longer than the 5 minutes before expiry at which
-#: ledgerbridge refreshes it (a larger scale would refresh before every request)
+#: Intuit's windows shrink this many times (the emulator's and ledgerbridge's governor's)
 DEFAULT_TIME_SCALE: Final = 4.0
+#: the access token lives 3600/K s; past 10 it would live less than the 5 minutes before
+#: expiry at which ledgerbridge refreshes it, and every request would refresh it first
 _MAX_TIME_SCALE: Final = 10.0
 _SHOWN_PROBLEMS: Final = 20
 _STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
