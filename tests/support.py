@@ -73,11 +73,14 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+def serve_in_thread(
+    app: ASGIApp, port: int | None = None, *, config: uvicorn.Config | None = None
+) -> Iterator[str]:
     """Serve an ASGI app on ``port`` (a free loopback port by default) for the block; yields
-    its base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    its base URL. ``config`` (for ``app`` on that port) replaces the quiet default."""
+    port = config.port if config is not None else port or free_port()
+    config = config or uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -33,6 +33,7 @@ from ledgerbridge.store import Database, RunRecord, RunStore, RunTrigger
 from ledgerbridge.web import Services, create_app
 from ledgerbridge.worker import EmbeddedConsumer, Jobs, run_consumer
 
+from ._access_log import uvicorn_config
 from ._common import EXIT_REJECTED, fail, guarded, open_database, settings_once
 
 __all__ = ["auto_sync_after_import", "runs", "serve", "sync", "worker"]
@@ -105,9 +106,7 @@ def serve(
         jobs = Jobs(settings, database=database)
         consumer = EmbeddedConsumer(jobs, workers=workers) if workers else None
         server = uvicorn.Server(
-            uvicorn.Config(
-                _web_app(settings, jobs, database), host=host, port=port, log_level="info"
-            )
+            uvicorn_config(_web_app(settings, jobs, database), host=host, port=port)
         )
         try:
             if consumer is not None:
