@@ -14,9 +14,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
+from api.apikit import API, Api, bearer, customer
 from ledgerbridge.emulator import Emulator
 
-__all__ = ["LogCapture", "capture_logs", "emulator_secrets", "leaks", "requests_to"]
+__all__ = [
+    "LogCapture",
+    "capture_logs",
+    "emulator_secrets",
+    "leaks",
+    "push_customers",
+    "requests_to",
+]
 
 #: attributes every LogRecord has; any other one is an ``extra`` a formatter may print
 _STANDARD: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -116,3 +124,16 @@ def emulator_secrets(emulator: Emulator) -> dict[str, set[str]]:
         "authorization code": {row["code"] for row in state["codes"]},
         "client secret": {app["client_secret"] for app in state["apps"]},
     }
+
+
+async def push_customers(api: Api, tenant_id: str, key: str, realm_id: str, *ids: str) -> None:
+    """Put customers with the tenant's key, request a sync and run it here (QBO is written)."""
+    writes = len(api.emulator.request_log(realm_id))
+    for app_id in ids:
+        answer = await api.put(tenant_id, key, customer(app_id, f"Customer {app_id}"))
+        assert answer.status_code in (200, 201, 202), answer.text
+    path = f"{API}/tenants/{tenant_id}/sync"
+    requested = await api.client.post(path, json={}, headers=bearer(key))
+    assert requested.status_code == 202, requested.text
+    assert (await api.drain(tenant_id)).runs, "no run was drained"
+    assert len(api.emulator.request_log(realm_id)) > writes, "nothing reached QuickBooks"

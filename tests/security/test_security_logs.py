@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from securitykit import capture_logs, emulator_secrets, leaks, requests_to
+from securitykit import capture_logs, emulator_secrets, leaks, push_customers, requests_to
 
-from api.apikit import ADMIN_KEY, API, BASE, Api, bearer, customer, open_api
+from api.apikit import ADMIN_KEY, API, BASE, Api, bearer, open_api
 from console.consolekit import PASSWORD, open_console
 from ledgerbridge.cli._access_log import REDACTED, uvicorn_config
 from ledgerbridge.qbo import sign_notification
@@ -50,17 +50,6 @@ async def _connect(api: Api, key: str) -> tuple[str, str]:
     assert finished.status_code == 200, finished.text
     status = (await api.client.get(address, headers=bearer(key))).json()
     return code, str(status["realm_id"])
-
-
-async def _push(api: Api, key: str, realm_id: str, *app_ids: str) -> None:
-    for app_id in app_ids:
-        answer = await api.put(TENANT, key, customer(app_id, f"Customer {app_id}"))
-        assert answer.status_code in (200, 201, 202), answer.text
-    requested = await api.client.post(f"{API}/tenants/{TENANT}/sync", json={}, headers=bearer(key))
-    assert requested.status_code == 202, requested.text
-    report = await api.drain(TENANT)
-    assert report.runs, "nothing was pushed"
-    assert len(api.emulator.request_log(realm_id)) > 0
 
 
 async def _webhooks(api: Api, realm_id: str) -> None:
@@ -113,9 +102,9 @@ async def test_a_full_run_logs_no_token_key_password_or_secret(tmp_path: Path) -
             key = await console.shop(TENANT)
             code, realm_id = await _connect(api, key)
             first = emulator_secrets(api.emulator)
-            await _push(api, key, realm_id, "c1", "c2")
+            await push_customers(api, TENANT, key, realm_id, "c1", "c2")
             api.emulator.oauth.expire_access_tokens(realm_id)
-            await _push(api, key, realm_id, "c3")
+            await push_customers(api, TENANT, key, realm_id, "c3")
             connection = api.services.runtime.connections.get(
                 tenant_id=TENANT, environment="emulator"
             )
