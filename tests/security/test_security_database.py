@@ -2,9 +2,9 @@
 
 After a connect and a refresh, the raw bytes of the SQLite file (and its WAL and shared
 memory files) hold no run of 16 characters of any access or refresh token Intuit's stand-in
-issued, nor the API key's secret part, the console password or the app's client secret; the store opened
-with the deployment's key reads back the tokens the emulator holds, and with another key it
-refuses with an error that says the key changed.
+issued, nor the API key's secret part, the console password or the app's client secret; the
+store opened with the deployment's key reads back the tokens the emulator holds, and with
+another key it refuses with an error that says the key changed.
 """
 
 from __future__ import annotations
