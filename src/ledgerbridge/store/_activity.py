@@ -111,15 +111,19 @@ class ActivityStore:
     def failure_groups(self, *, tenant_id: str) -> builtins.list[FailureGroup]:
         """The tenant's failed records grouped by cause, the largest group first."""
         failed = and_(Link.tenant_id == tenant_id, Link.last_result == "failed")
+        # one message per code (any: the newest record's is shown); PostgreSQL wants an
+        # aggregate for a column the group does not name
         counted = (
-            select(Link.last_error_code, func.coalesce(Link.last_message, ""), func.count())
+            select(
+                Link.last_error_code, func.max(func.coalesce(Link.last_message, "")), func.count()
+            )
             .where(failed, Link.last_error_code.is_not(None))
             .group_by(Link.last_error_code)
         )
         uncoded = (
             select(Link.last_error_code, func.coalesce(Link.last_message, ""), func.count())
             .where(failed, Link.last_error_code.is_(None))
-            .group_by(Link.last_message)
+            .group_by(Link.last_error_code, Link.last_message)  # the code: always NULL here
         )
         groups: list[FailureGroup] = []
         with self._db.session() as session:
