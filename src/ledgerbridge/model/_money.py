@@ -68,11 +68,22 @@ def to_decimal(value: object) -> Decimal:
     return result
 
 
+#: every number a record holds is below this: a trillion is no price, quantity or amount
+#: of a shop's document, and the bound keeps quantity x price (under 10^24) and its rounding
+#: to the cent within Decimal's 28 digits, where ``1e999999`` would make rounding fail
+LARGEST: Final = Decimal(10) ** 12
+
+
 def _number(value: object) -> Decimal:
     try:
-        return to_decimal(value)
+        result = to_decimal(value)
     except ValueError as error:
         raise PydanticCustomError("decimal_parsing", str(error)) from None
+    if abs(result) >= LARGEST:
+        raise PydanticCustomError(
+            "decimal_too_large", "must be less than a trillion (10^12), either side of zero"
+        )
+    return result
 
 
 def _cents(value: Decimal) -> Decimal:

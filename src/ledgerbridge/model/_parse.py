@@ -137,6 +137,12 @@ def parse_ndjson(lines: Iterable[str]) -> ImportResult:
         except ValueError as error:
             errors.append(RecordError(number, None, None, None, _json_problem(number, error)))
             continue
+        except RecursionError:
+            # json recurses once per level: "[[[[...]]]]" thousands deep would escape as a
+            # crash and lose the other lines; no record nests more than a few levels
+            message = f"Line {number} nests arrays or objects too deeply to be a record."
+            errors.append(RecordError(number, None, None, None, message))
+            continue
         if not isinstance(obj, dict):
             errors.append(
                 RecordError(
