@@ -11,6 +11,8 @@ Amounts of money carry at most two decimal places (cents); a sub-cent amount is 
 than rounded, because silent rounding is what makes QBO totals drift. Quantities and unit
 prices may carry more places: QBO rounds each line's ``Qty x UnitPrice`` half-up to the cent
 (``QBO-REFERENCE.md`` section 8.1 and 8.4, error 6070), and :func:`round_money` is that rule.
+Every number is below :data:`LARGEST` (a trillion) either side of zero, so that rounding
+never leaves Decimal's precision.
 """
 
 from __future__ import annotations
