@@ -9,6 +9,7 @@ and what comes back from QBO (:class:`InboundSync`: the import at setup, webhook
 the events feed (:func:`publish_results`, :func:`deliver_events`; docs/inbound.md).
 """
 
+from ._bulk import WAVES, BulkPusher, BulkStats
 from ._connections import (
     ConnectError,
     ConnectFlow,
@@ -55,6 +56,9 @@ __all__ = [
     "PUSH_ORDER",
     "SIGNATURE_HEADER",
     "WATCHED",
+    "WAVES",
+    "BulkPusher",
+    "BulkStats",
     "ConnectError",
     "ConnectFlow",
     "ConnectionTokens",

@@ -8,9 +8,10 @@ requests on full batches and the other 460 requests on single writes reaches
 depend on each other (one wave of the bulk push):
 
 * **two kinds of sender** share one queue: ``batch_senders`` tasks each send batch requests
-  of up to ``batch_size`` writes, ``plain_senders`` tasks each send one write at a time. All
-  of them together hold at most the governor's in-flight places (``in_flight``), so a sender
-  waiting for its turn never keeps another kind of request out of its place.
+  of up to ``batch_size`` writes, ``in_flight`` tasks each send one write at a time. There
+  are more senders than the governor has in-flight places: the governor gives a place to
+  whichever request has room in its windows (a request waiting for the minute or the batch
+  budget holds no place), so single writes fill the places a batch does not need.
 * **a batch takes its writes when it is admitted** (:meth:`QBOClient.batch_when_admitted`),
   not before: while the batch budget of the minute is spent, the writes stay in the queue and
   the plain senders keep taking them one by one. The governor keeps the minute room the
@@ -48,10 +49,10 @@ from ledgerbridge.qbo import (
     StopError,
 )
 
-__all__ = ["DispatchStats", "Dispatcher", "Sent", "Write"]
+__all__ = ["DispatchStats", "Dispatcher", "Sent", "Write", "WriteQueue"]
 
-#: how many of the in-flight places batch senders hold by default: enough to keep the batch
-#: budget busy when a batch takes a few seconds to answer, the rest for single writes
+#: batch senders by default: enough to spend the batch budget of a minute in a burst when
+#: each batch takes a few seconds to answer
 _DEFAULT_BATCH_SENDERS: Final = 4
 
 
@@ -99,6 +100,50 @@ class DispatchStats:
         return self.batch_requests + self.plain_requests
 
 
+class WriteQueue:
+    """Writes for :meth:`Dispatcher.run` that may arrive while it runs: a caller that plans
+    its writes a chunk at a time sends the first chunk while it plans the next. ``close``
+    says nothing more will come; until then a batch sender waits for a full batch."""
+
+    def __init__(self, writes: Iterable[Write] = (), *, closed: bool = False) -> None:
+        self._writes: deque[Write] = deque(writes)
+        self._closed = closed
+        self._changed = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def put(self, writes: Iterable[Write]) -> None:
+        """More writes to send."""
+        if self._closed:
+            raise RuntimeError("the queue is closed")
+        self._writes.extend(writes)
+        self._changed.set()
+
+    def close(self) -> None:
+        """Nothing more will come: the senders take what is left and stop."""
+        self._closed = True
+        self._changed.set()
+
+    def popleft(self) -> Write:
+        return self._writes.popleft()
+
+    def drain(self) -> list[Write]:
+        """Every write left, taken out of the queue."""
+        left = list(self._writes)
+        self._writes.clear()
+        return left
+
+    async def changed(self) -> None:
+        """Return once writes were added or the queue closed (after this call began)."""
+        self._changed.clear()
+        await self._changed.wait()
+
+
 OnDone = Callable[[Sequence[Sent]], Awaitable[None] | None]
 OnSending = Callable[[Sequence[Write], str | None], None]
 
@@ -116,31 +161,42 @@ class Dispatcher:
         on_sending: OnSending | None = None,
         new_request_id: Callable[[], str] | None = None,
     ) -> None:
-        """``in_flight``: requests at once (the governor's concurrency, Intuit's 10);
-        ``batch_senders`` of them send batches (default 4, at most ``in_flight - 1``);
+        """``in_flight``: requests at once (the governor's concurrency, Intuit's 10), and so
+        the number of single-write senders; ``batch_senders`` send batches (default 4);
         ``batch_size``: writes per batch request (at most 30)."""
-        if in_flight < 2:
-            raise ValueError("in_flight must be at least 2: one batch and one plain sender")
+        if in_flight < 1:
+            raise ValueError("in_flight must be at least 1")
         if not 1 <= batch_size <= BATCH_MAX_ITEMS:
             raise ValueError(f"batch_size must be between 1 and {BATCH_MAX_ITEMS}")
         batches = _DEFAULT_BATCH_SENDERS if batch_senders is None else batch_senders
-        if not 1 <= batches < in_flight:
-            raise ValueError("batch_senders must be at least 1 and fewer than in_flight")
+        if batches < 1:
+            raise ValueError("batch_senders must be at least 1")
         self._qbo = qbo
         self._batch_senders = batches
-        self._plain_senders = in_flight - batches
+        self._plain_senders = in_flight
         self._batch_size = batch_size
         self._on_sending = on_sending
         self._new_request_id = new_request_id or (lambda: uuid.uuid4().hex)
 
-    async def run(self, writes: Iterable[Write], on_done: OnDone) -> DispatchStats:
-        """Send every write; ``on_done`` gets each request's writes with their answers."""
-        round_ = _Round(self, deque(writes), on_done)
-        async with asyncio.TaskGroup() as group:
-            for _ in range(self._batch_senders):
-                group.create_task(round_.send_batches())
-            for _ in range(self._plain_senders):
-                group.create_task(round_.send_singles())
+    async def run(self, writes: Iterable[Write] | WriteQueue, on_done: OnDone) -> DispatchStats:
+        """Send every write (of a list, or of a queue until it is closed); ``on_done`` gets
+        each request's writes with their answers."""
+        queue = writes if isinstance(writes, WriteQueue) else WriteQueue(writes, closed=True)
+        round_ = _Round(self, queue, on_done)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self._batch_senders):
+                    group.create_task(round_.send_batches())
+                for _ in range(self._plain_senders):
+                    group.create_task(round_.send_singles())
+        except BaseExceptionGroup as failed:
+            # what stopped a sender (the connection is gone, ``on_done`` failed) is the
+            # caller's to handle as if it came from one call, not wrapped in a group
+            raise failed.exceptions[0] from None
+        if round_.blocking is not None:
+            while not queue.closed:  # what the caller still adds comes back unsent too
+                await round_.flush_unsent()
+                await queue.changed()
         await round_.flush_unsent()
         return round_.stats
 
@@ -148,23 +204,33 @@ class Dispatcher:
 class _Round:
     """The state of one :meth:`Dispatcher.run`: the queue, the stats, the blocking error."""
 
-    def __init__(self, dispatcher: Dispatcher, queue: deque[Write], on_done: OnDone) -> None:
+    def __init__(self, dispatcher: Dispatcher, queue: WriteQueue, on_done: OnDone) -> None:
         self.dispatcher = dispatcher
         self.queue = queue
         self.on_done = on_done
         self.stats = DispatchStats()
         self.blocking: QBOError | None = None
 
+    def _batch_ready(self) -> bool:
+        """A full batch is queued, or the last writes of a closed queue."""
+        queued = len(self.queue)
+        return queued >= self.dispatcher._batch_size or (self.queue.closed and queued > 0)
+
     async def send_batches(self) -> None:
         qbo, size = self.dispatcher._qbo, self.dispatcher._batch_size
-        while self.queue and self.blocking is None:
+        while self.blocking is None:
+            if not self._batch_ready():
+                if self.queue.closed and not len(self.queue):
+                    return
+                await self.queue.changed()
+                continue
             request_id = self.dispatcher._new_request_id()
             taken: list[Write] = []
 
             def take(request_id: str = request_id, taken: list[Write] = taken) -> list[BatchItem]:
-                if self.blocking is not None:
+                if self.blocking is not None or not self._batch_ready():
                     return []
-                while self.queue and len(taken) < size:
+                while len(self.queue) and len(taken) < size:
                     taken.append(self.queue.popleft())
                 if taken:
                     self._sending(taken, request_id)
@@ -172,7 +238,7 @@ class _Round:
 
             results = await qbo.batch_when_admitted(take, request_id=request_id)
             if not taken:
-                continue  # the plain senders emptied the queue meanwhile
+                continue  # the plain senders took the writes meanwhile
             self.stats.batch_requests += 1
             self.stats.batched_writes += len(taken)
             self.stats.batch_sizes.append(len(taken))
@@ -185,7 +251,12 @@ class _Round:
 
     async def send_singles(self) -> None:
         qbo = self.dispatcher._qbo
-        while self.queue and self.blocking is None:
+        while self.blocking is None:
+            if not len(self.queue):
+                if self.queue.closed:
+                    return
+                await self.queue.changed()
+                continue
             write = self.queue.popleft()
             self._sending([write], None)
             self.stats.plain_requests += 1
@@ -199,10 +270,9 @@ class _Round:
 
     async def flush_unsent(self) -> None:
         """The writes left when the company refused everything come back with its error."""
-        if self.blocking is None or not self.queue:
+        if self.blocking is None or not len(self.queue):
             return
-        unsent = [Sent(write, error=self.blocking) for write in self.queue]
-        self.queue.clear()
+        unsent = [Sent(write, error=self.blocking) for write in self.queue.drain()]
         self.stats.unsent += len(unsent)
         await self._done(unsent)
 

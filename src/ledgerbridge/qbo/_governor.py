@@ -15,11 +15,13 @@ in flight   10       requests sent and not yet answered
 
 :class:`Governor` implements the QBO client's ``RequestGate``: ``async with
 governor.slot(realm_id)`` returns once one more request fits every limit, and holds one of
-the realm's in-flight places (an :class:`asyncio.Semaphore`) for the block. It never refuses
-for being busy: it sleeps, for a time computed from the windows' state (the moment their
-oldest entry leaves them), so waiting costs no CPU. One task per realm and kind (plain or
-batch) does the checking while the others queue behind it in order, so a freed place wakes
-one task, not all of them.
+the realm's in-flight places (an :class:`asyncio.Semaphore`) for the block. A request first
+waits for room in the windows and only then for an in-flight place, so that requests waiting
+for the minute (or the batch budget) never hold the places of requests that could go. It
+never refuses for being busy: it sleeps, for a time computed from the windows' state (the
+moment their oldest entry leaves them), so waiting costs no CPU. Once it holds its in-flight
+place, one task per realm and kind (plain or batch) does the final check and claims the room
+while the others queue behind it in order.
 
 The windows are ``limits`` moving windows (:class:`MovingWindowRateLimiter`): a request fits
 when each window holds fewer requests than its limit, the rule Intuit and the emulator apply.
@@ -70,6 +72,16 @@ realm that sends no batch requests keeps all 500 for plain ones. (``QBOLimits.ba
 turns this off; it is off anyway when the batch budget is not below the minute budget, as in
 unthrottled tests.)
 
+Arrival margin. Entering a request at its answer is exact whatever the delays, but it keeps
+each request in the windows for its whole round trip on top of the window: with Intuit's 10
+requests a second and a batch that takes two seconds to answer, the per-second window is
+the limit long before the per-minute one is. When the transport says when a request has left
+(the client marks its slot with :class:`SentMark`, from httpcore's trace of the body sent),
+``QBOLimits(arrival_margin=m)`` enters it ``m`` wall seconds after that, or at the answer
+if that is sooner: exact as long as a request that has left reaches Intuit's counter within
+``m`` (the network, the server's queue). Without a mark (an in-process transport) a request
+is entered at its answer, as before.
+
 Unused slots. A caller that picks what to send only once admitted
 (:meth:`QBOClient.batch_when_admitted`) may find nothing left; it raises
 :class:`SlotUnused` inside the block, and the place is given back: nothing is entered in this
@@ -101,7 +113,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.limits import safe_string
 from limits.storage import storage_from_string
 
-from ._types import SlotUnused
+from ._types import SentMark, SlotUnused
 
 __all__ = ["Governor", "QBOLimits"]
 
@@ -127,6 +139,10 @@ class QBOLimits:
     #: while a realm sends batch requests, plain ones leave the minute window room for the
     #: batch requests still allowed (module docstring, "Batch priority")
     batch_priority: bool = True
+    #: wall seconds within which a request that has left the client reaches Intuit's
+    #: counter; given, a request is entered in the windows that long after it left instead
+    #: of when its answer came (module docstring, "Arrival margin"); ``None``: at the answer
+    arrival_margin: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("requests_per_minute", "requests_per_second", "concurrent"):
@@ -138,6 +154,8 @@ class QBOLimits:
             raise ValueError("time_scale must be positive")
         if not 0 < self.headroom <= 1:
             raise ValueError("headroom must be more than 0 and at most 1")
+        if self.arrival_margin is not None and self.arrival_margin < 0:
+            raise ValueError("arrival_margin must not be negative")
 
     def budget(self, limit: int) -> int:
         """How many of ``limit`` the governor uses: ``headroom`` of it, at least one."""
@@ -182,6 +200,46 @@ class _Window(RateLimitItem):
         return hash((self.namespace, self.name, self.amount, self.seconds))
 
 
+class _Ticket:
+    """A held slot: when it is entered in the windows (its "settle"). At the answer by
+    default; with an arrival margin, ``margin`` after the client says the request left
+    (:meth:`sent`), or at the answer if that comes first."""
+
+    def __init__(self, governor: Governor, realm_id: str, lane: _Lane, batch: bool) -> None:
+        self._governor = governor
+        self._realm_id = realm_id
+        self._lane = lane
+        self._batch = batch
+        self._timer: asyncio.TimerHandle | None = None
+        self._settling: asyncio.Task[None] | None = None
+
+    def sent(self) -> None:
+        """The request has left: it is entered in the windows ``arrival_margin`` later."""
+        margin = self._governor.limits.arrival_margin
+        if margin is None or self._timer is not None or self._settling is not None:
+            return
+        self._timer = asyncio.get_running_loop().call_later(margin, self._start)
+
+    def _start(self) -> None:
+        if self._settling is None:
+            self._settling = asyncio.get_running_loop().create_task(
+                self._governor._settle(self._realm_id, self._lane, self._batch)
+            )
+
+    async def settle(self) -> None:
+        """At the slot's exit: entered in the windows now, unless the margin did it."""
+        self.cancel()
+        if self._settling is None:
+            await self._governor._settle(self._realm_id, self._lane, self._batch)
+        else:
+            await self._settling
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 class _Lane:
     """One realm's state in this process."""
 
@@ -196,6 +254,8 @@ class _Lane:
         #: each queue, as each head clears its own before it checks
         self.settled = asyncio.Event()
         self.batch_settled = asyncio.Event()
+        #: the same, for requests waiting for room before they take an in-flight place
+        self.room_changed = asyncio.Event()
         #: wall-clock time (``time.time()``) before which no slot is granted
         self.paused_until = 0.0
         #: batch requests asking for a slot and not admitted yet (batch demand)
@@ -291,7 +351,9 @@ class Governor:
 
     # -- the RequestGate ------------------------------------------------------------------
 
-    def slot(self, realm_id: str, *, batch: bool = False) -> AbstractAsyncContextManager[None]:
+    def slot(
+        self, realm_id: str, *, batch: bool = False
+    ) -> AbstractAsyncContextManager[SentMark | None]:
         """Wait until one more request of ``realm_id`` fits every limit; hold its place.
 
         The request holds an in-flight place and counts in every window from entry; it is
@@ -356,13 +418,14 @@ class Governor:
         return lane
 
     @asynccontextmanager
-    async def _slot(self, realm_id: str, batch: bool) -> AsyncIterator[None]:
+    async def _slot(self, realm_id: str, batch: bool) -> AsyncIterator[_Ticket]:
         lane = self._lane(realm_id)
         started = time.monotonic()
         waited_on: list[str] = ["concurrent"] if lane.in_flight.locked() else []
         waiting = int(batch)  # a batch request shows batch demand until it is admitted
         lane.batch_waiting += waiting
         try:
+            await self._until_room(realm_id, lane, batch, waited_on)
             async with lane.in_flight:
                 await self._admit(realm_id, lane, batch, waited_on)
                 lane.batch_waiting -= waiting
@@ -374,19 +437,42 @@ class Governor:
                         time.monotonic() - started,
                         ", ".join(dict.fromkeys(waited_on)),
                     )
+                ticket = _Ticket(self, realm_id, lane, batch)
                 used = True
                 try:
-                    yield
+                    yield ticket
                 except SlotUnused:
                     used = False
                     raise
                 finally:
                     if used:
-                        await self._settle(realm_id, lane, batch)
+                        await ticket.settle()
                     else:
+                        ticket.cancel()
                         self._give_back(lane, batch)
         finally:
             lane.batch_waiting -= waiting  # cancelled while waiting
+
+    async def _until_room(
+        self, realm_id: str, lane: _Lane, batch: bool, waited_on: list[str]
+    ) -> None:
+        """Wait until the windows have room for the request, before it takes an in-flight
+        place: a request that waits for the minute (or a batch for the batch budget) must not
+        keep one of the realm's few in-flight places from a request that could go now.
+        :meth:`_admit` checks again, and claims, once the place is held."""
+        while True:
+            lane.room_changed.clear()
+            wait: _Wait
+            wait, reason = await self._pause_wait(realm_id, lane)
+            if wait == 0:
+                wait, reason = await self._room(realm_id, lane, batch)
+            if wait == 0:
+                return
+            waited_on.append(reason)
+            if wait is None:
+                await lane.room_changed.wait()
+            else:
+                await asyncio.sleep(max(wait, _MIN_SLEEP))
 
     async def _admit(self, realm_id: str, lane: _Lane, batch: bool, waited_on: list[str]) -> None:
         """Count the request in as running once every window has room; wait until then."""
@@ -421,6 +507,7 @@ class Governor:
     def _wake(lane: _Lane) -> None:
         lane.settled.set()
         lane.batch_settled.set()
+        lane.room_changed.set()
 
     async def _pause_wait(self, realm_id: str, lane: _Lane) -> tuple[float, str]:
         wait = lane.paused_until - time.time()

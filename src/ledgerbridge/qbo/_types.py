@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["RequestGate", "SlotUnused", "TokenSet", "TokenSource"]
+__all__ = ["RequestGate", "SentMark", "SlotUnused", "TokenSet", "TokenSource"]
 
 
 @runtime_checkable
@@ -32,16 +32,26 @@ class TokenSource(Protocol):
     async def refreshed(self, rejected: str) -> str: ...
 
 
+class SentMark(Protocol):
+    """What a gate's slot may hand the client: :meth:`sent` is called the moment the
+    request has left (its body written to the socket), when the transport tells."""
+
+    def sent(self) -> None: ...
+
+
 @runtime_checkable
 class RequestGate(Protocol):
     """What :class:`QBOClient` asks before each request (the rate governor implements it).
 
     ``slot`` admits one request of the realm (a ``batch`` request counts against the batch
     limit too, section 5) and holds a concurrency slot while it runs; ``pause`` stops every
-    request of the realm for ``seconds`` after a 429 (section 13.1).
+    request of the realm for ``seconds`` after a 429 (section 13.1). A slot may yield a
+    :class:`SentMark`, which the client marks when the request has left.
     """
 
-    def slot(self, realm_id: str, *, batch: bool = False) -> AbstractAsyncContextManager[None]: ...
+    def slot(
+        self, realm_id: str, *, batch: bool = False
+    ) -> AbstractAsyncContextManager[SentMark | None]: ...
 
     def pause(self, realm_id: str, seconds: float) -> None: ...
 
