@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck contracts pytest screenshots bench-emulator lock clean
+.PHONY: demo test lint typecheck contracts pytest screenshots bench-emulator faults lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ screenshots: $(STAMP)
 # Throughput of the emulator on one core (figures, not a pass/fail test).
 bench-emulator: $(STAMP)
 	$(BIN)/python benchmarks/emulator_throughput.py
+
+# The fault matrix at 1,000 records: a bulk sync under each fault the emulator injects, the
+# table of synced, visibly failed, duplicated and lost records (benchmarks/results/faults.json).
+faults: $(STAMP)
+	$(BIN)/python benchmarks/faults.py
 
 # Re-pin every dependency to what resolves today (commit the result).
 lock:

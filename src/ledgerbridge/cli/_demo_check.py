@@ -70,6 +70,10 @@ class TypeCheck:
     duplicates: int = 0
     wrong_totals: int = 0
     failed: int = 0
+    #: in QBO, its last sync finished, its totals the app's (the fault matrix's "synced")
+    synced: int = 0
+    #: neither in QBO nor failed with a sentence saying why: a silent drop
+    lost: int = 0
 
     @property
     def ok(self) -> bool:
@@ -200,6 +204,8 @@ class _Checker:
             if wrong:
                 row.wrong_totals += 1
                 self.problems.extend(wrong)
+            elif self.linked[(record_type, record.id)].last_result not in _UNFINISHED:
+                row.synced += 1
         return row
 
     def _object(
@@ -209,11 +215,13 @@ class _Checker:
         link = self.linked.get((record_type, app_id))
         if link is None or link.qbo_id is None:
             row.failed += 1
+            row.lost += link is None or not _visibly_failed(link)
             why = (link.last_message if link else None) or "the sync never pushed it"
             self.problems.append(f"{record_type} {app_id} is not in QuickBooks: {why}")
             return None
         self.claims[(entity, link.qbo_id)].append((record_type, app_id))
         if link.last_result in _UNFINISHED:  # linked, but its latest version did not go out
+            row.lost += not _visibly_failed(link)
             row.failed += 1
             self.problems.append(
                 f"{record_type} {app_id}: its last sync did not finish "
@@ -221,6 +229,7 @@ class _Checker:
             )
         obj = self.held[entity].get(link.qbo_id)
         if obj is None:
+            row.lost += link.last_result not in _UNFINISHED
             self.problems.append(
                 f"{record_type} {app_id} is linked to {entity} {link.qbo_id}, which "
                 "QuickBooks does not hold"
@@ -331,6 +340,11 @@ class _Checker:
         if row is not None:
             row.duplicates += 1
         self.problems.append(why)
+
+
+def _visibly_failed(link: LinkRecord) -> bool:
+    """The link's latest sync failed or waits, and says why (a visible failure)."""
+    return link.last_result in _UNFINISHED and bool(link.last_message)
 
 
 def _label(record_type: str, app_id: str) -> str:
