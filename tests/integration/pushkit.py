@@ -18,14 +18,15 @@ import httpx
 from cryptography.fernet import Fernet
 
 from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
-from ledgerbridge.engine import Pusher
+from ledgerbridge.engine import BulkPusher, Pusher
 from ledgerbridge.model import TenantSettings, content_hash
-from ledgerbridge.qbo import QBOClient, RetryPolicy
+from ledgerbridge.qbo import QBOClient, RequestGate, RetryPolicy
 from ledgerbridge.store import (
     ConnectionStore,
     Database,
     LinkRecord,
     LinkStore,
+    OperationStore,
     RecordInput,
     RecordStore,
     TokenCipher,
@@ -169,10 +170,13 @@ async def open_world(
     *,
     sample_data: bool = False,
     wrap: TransportWrapper | None = None,
+    config: EmulatorConfig | None = None,
+    gate: RequestGate | None = None,
 ) -> AsyncIterator[World]:
     """A fresh emulator company (the sample company with ``sample_data``) and a pusher
-    writing to it from ``database``; ``wrap`` wraps the emulator's transport."""
-    emulator = Emulator(EmulatorConfig(limits=UNTHROTTLED))
+    writing to it from ``database``; ``wrap`` wraps the emulator's transport; ``config``
+    replaces the unthrottled emulator's, ``gate`` (a governor) admits the client's requests."""
+    emulator = Emulator(config or EmulatorConfig(limits=UNTHROTTLED))
     emulator.oauth.register_app("push-app", "push-secret", ["http://127.0.0.1/cb"])
     realm_id = emulator.create_company("Machine Shop", sample_data=sample_data)
     token = emulator.oauth.issue_tokens("push-app", realm_id).access_token
@@ -184,6 +188,7 @@ async def open_world(
         tokens=StaticTokens(token),
         transport=transport,
         retry=FAST,
+        gate=gate,
     ) as qbo:
         records, links = RecordStore(database), LinkStore(database)
         pusher = Pusher(
@@ -194,3 +199,17 @@ async def open_world(
             settings=settings or TenantSettings(),
         )
         yield World(emulator, realm_id, qbo, records, links, pusher, transport.sent)
+
+
+def bulk_pusher(
+    world: World, database: Database, settings: TenantSettings | None = None
+) -> BulkPusher:
+    """A :class:`BulkPusher` on the world's company and stores, logging to ``database``."""
+    return BulkPusher(
+        tenant_id=TENANT,
+        qbo=world.qbo,
+        records=world.records,
+        links=world.links,
+        settings=settings or TenantSettings(),
+        operations=OperationStore(database),
+    )

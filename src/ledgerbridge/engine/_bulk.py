@@ -85,9 +85,7 @@ from ledgerbridge.qbo import (
     BatchItem,
     QBOClient,
     QBOError,
-    ReconnectError,
     ResolveError,
-    StopError,
     UncertainOutcomeError,
     select,
 )
@@ -106,7 +104,7 @@ from ledgerbridge.store import (
     StoredRecord,
 )
 
-from ._dispatch import Dispatcher, DispatchStats, Sent, Write, WriteQueue
+from ._dispatch import Dispatcher, DispatchStats, Sent, Write, WriteQueue, refuses_everything
 from ._push import PUSH_ORDER, Pusher
 from ._push_map import MapContext, map_record, mapping_failure
 from ._push_names import name_field, name_matches, wanted_names
@@ -1108,7 +1106,7 @@ class BulkPusher:
         assert error is not None
         self._restore_balances(plan.applied)
         buffer.outcomes.append(_failed(operation, error))
-        if isinstance(error, (ReconnectError, StopError)):
+        if refuses_everything(error):
             self._blocking = self._blocking or error
             self._report.results.append(self._book.fail(plan.stored, from_qbo(error)))
         elif isinstance(error, (ResolveError, UncertainOutcomeError)):

@@ -23,8 +23,8 @@ depend on each other (one wave of the bulk push):
   request and the batch's ``requestid`` (``None`` for a write sent alone, which carries its
   own ``Write.request_id``) the moment before they are sent, for the durable operation log.
 * **a company that refuses everything stops it**: after a :class:`ReconnectError` or a
-  :class:`StopError` (the connection is gone, the subscription ended) nothing more is sent;
-  the writes still queued come back with that error.
+  :class:`StopError` (the connection is gone, the subscription ended; not a transaction in a
+  closed period) nothing more is sent; the writes still queued come back with that error.
 
 Retries (429, 5xx, timeouts) happen inside the client, with the same ``requestid``; a write
 that still failed comes back with its error and the caller decides.
@@ -43,13 +43,14 @@ from typing import Any, Final
 from ledgerbridge.qbo import (
     BATCH_MAX_ITEMS,
     BatchItem,
+    BooksClosedError,
     QBOClient,
     QBOError,
     ReconnectError,
     StopError,
 )
 
-__all__ = ["DispatchStats", "Dispatcher", "Sent", "Write", "WriteQueue"]
+__all__ = ["DispatchStats", "Dispatcher", "Sent", "Write", "WriteQueue", "refuses_everything"]
 
 #: batch senders by default: enough to spend the batch budget of a minute in a burst when
 #: each batch takes a few seconds to answer
@@ -145,6 +146,17 @@ class WriteQueue:
 
 
 OnDone = Callable[[Sequence[Sent]], Awaitable[None] | None]
+
+
+def refuses_everything(error: QBOError) -> bool:
+    """Whether the company will refuse every further write the same way: the connection is
+    gone (:class:`ReconnectError`) or it stopped taking writes (:class:`StopError`), but not a
+    transaction dated in a closed period (6210), which is that transaction's problem."""
+    if isinstance(error, BooksClosedError):
+        return False
+    return isinstance(error, (ReconnectError, StopError))
+
+
 OnSending = Callable[[Sequence[Write], str | None], None]
 
 
@@ -282,7 +294,7 @@ class _Round:
 
     def _check_blocking(self, sent: Sequence[Sent]) -> None:
         for one in sent:
-            if isinstance(one.error, (ReconnectError, StopError)) and self.blocking is None:
+            if one.error is not None and refuses_everything(one.error) and self.blocking is None:
                 self.blocking = one.error
 
     async def _done(self, sent: Sequence[Sent]) -> None:

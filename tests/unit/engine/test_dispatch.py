@@ -7,6 +7,7 @@ dispatcher and the governor, not the machine.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ import pytest
 
 from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
 from ledgerbridge.emulator._config import Limits
-from ledgerbridge.engine._dispatch import Dispatcher, Sent, Write
+from ledgerbridge.engine._dispatch import Dispatcher, Sent, Write, WriteQueue
 from ledgerbridge.qbo import (
     BatchItem,
     DuplicateNameError,
@@ -195,3 +196,22 @@ async def test_at_the_limit_the_batches_are_full_and_the_minute_is_used_to_the_c
     assert 429 not in statuses, report
     assert stats.batch_sizes.count(30) >= len(stats.batch_sizes) - 1, report
     assert rate >= 0.85 * CEILING, report
+
+
+async def test_writes_queued_while_it_runs_are_sent_and_batches_wait_to_be_full() -> None:
+    """A queue fed while the dispatcher runs: the first writes go out before the rest are
+    queued, batch requests are full until the queue is closed, and every write is sent."""
+    queue = WriteQueue()
+    done = Collected()
+    async with company() as shop:
+        running = asyncio.create_task(Dispatcher(shop.qbo, in_flight=2).run(queue, done))
+        queue.put(customers(45)[:15])
+        while not done.sent:
+            await asyncio.sleep(0.001)  # single writes go before anything more is queued
+        queue.put(customers(45)[15:])
+        queue.close()
+        stats = await running
+    assert sorted(s.write.key for s in done.sent) == list(range(45))  # type: ignore[type-var]
+    assert stats.batch_sizes[:-1] == [30] * (len(stats.batch_sizes) - 1)
+    with pytest.raises(RuntimeError):
+        queue.put(customers(1))

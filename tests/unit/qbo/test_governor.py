@@ -420,3 +420,46 @@ async def test_an_unused_slot_is_given_back_without_counting() -> None:
     batches = await admit([governor], 1, batch=True)
     await governor.aclose()
     assert max(plain + batches) - start < 0.2
+
+
+async def test_a_request_marked_sent_is_entered_in_the_windows_a_margin_after() -> None:
+    """With an arrival margin, a request is counted from when it left (plus the margin),
+    not from its answer: the next of 1 a second goes 1.05 s after the first left, although
+    the first is answered only at 0.5 s; unmarked, it would wait for 1.5 s."""
+    governor = Governor(limits(time_scale=1, requests_per_second=1, arrival_margin=0.05))
+    left: list[float] = []
+
+    async def first() -> None:
+        async with governor.slot(REALM) as mark:
+            left.append(time.time())
+            assert mark is not None
+            mark.sent()
+            await asyncio.sleep(0.5)
+
+    async def second() -> float:
+        await asyncio.sleep(0.01)
+        async with governor.slot(REALM):
+            return time.time()
+
+    _, admitted = await asyncio.gather(first(), second())
+    await governor.aclose()
+    assert 1.05 - STAMP_JITTER <= admitted - left[0] < 1.05 + 0.15
+
+
+async def test_without_a_sent_mark_a_request_is_entered_at_its_answer() -> None:
+    governor = Governor(limits(time_scale=1, requests_per_second=1, arrival_margin=0.05))
+    answered: list[float] = []
+
+    async def first() -> None:
+        async with governor.slot(REALM):
+            await asyncio.sleep(0.3)
+        answered.append(time.time())
+
+    async def second() -> float:
+        await asyncio.sleep(0.01)
+        async with governor.slot(REALM):
+            return time.time()
+
+    _, admitted = await asyncio.gather(first(), second())
+    await governor.aclose()
+    assert admitted - answered[0] >= 1.0 - EPSILON - 0.002
