@@ -47,7 +47,6 @@ from ledgerbridge.model import TenantSettings
 from ledgerbridge.qbo import Governor, OAuthClient, QBOClient, QBOLimits, environment
 from ledgerbridge.settings import Settings
 from ledgerbridge.store import (
-    ConnectionDisconnectedError,
     ConnectionRecord,
     ConnectionStore,
     Database,
@@ -56,6 +55,7 @@ from ledgerbridge.store import (
     LeaseLostError,
     LinkStore,
     OperationStore,
+    OperationTrigger,
     RecordStore,
     RunRecord,
     RunRequest,
@@ -65,9 +65,10 @@ from ledgerbridge.store import (
     TokenCipher,
 )
 
+from ._bulk import BulkPusher
 from ._connections import ConnectionTokens, FreshnessReport, keep_connections_fresh
 from ._inbound import InboundSync, PollReport
-from ._push import PUSH_ORDER, Pusher, PushReport, PushResult
+from ._push import PUSH_ORDER, PushReport
 
 __all__ = [
     "LaneReport",
@@ -90,6 +91,15 @@ __all__ = [
 ]
 
 _log = logging.getLogger("ledgerbridge.sync")
+
+#: the operation log's word for each run trigger (the sweeper catches up on auto-sync work)
+_OPERATION_TRIGGERS: Final[Mapping[RunTrigger, OperationTrigger]] = {
+    "manual": "manual",
+    "bulk": "bulk",
+    "auto": "auto",
+    "scheduled": "scheduled",
+    "sweeper": "auto",
+}
 
 #: the run being executed in this task, for :class:`RunLogFilter`
 _CURRENT: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
@@ -484,7 +494,7 @@ async def _execute(
                     "since this sync was requested; request it again.",
                 )
             async with runtime.qbo(run.tenant_id) as qbo:
-                report = await push_selection(runtime, qbo, run.tenant_id, selection)
+                report = await push_selection(runtime, qbo, run)
         except LedgerbridgeError as error:
             _log.warning("run %s (%s) failed: %s", run.id, run.trigger, error.user_message)
             return _finish(runtime, run, token, "failed", Counter(), error.user_message), None
@@ -535,52 +545,25 @@ def _finish(
     return runtime.runs.finish(run.id, token, status=status, counts=dict(counts), error=error)
 
 
-async def push_selection(
-    runtime: SyncRuntime, qbo: QBOClient, tenant_id: str, selection: Selection
-) -> PushReport:
-    """Push what ``selection`` names: the one place that picks the engine's pusher."""
-    pusher = Pusher(
-        tenant_id=tenant_id,
+async def push_selection(runtime: SyncRuntime, qbo: QBOClient, run: RunRecord) -> PushReport:
+    """Push what the run selected: the one place that picks the engine's pusher.
+
+    :class:`BulkPusher` (waves, batch requests, each write an operation with its
+    ``requestid``, tagged with the run and its trigger); it raises only when the company
+    refuses everything (the connection is gone: the run fails and its records wait).
+    """
+    selection = Selection.of(run)
+    pusher = BulkPusher(
+        tenant_id=run.tenant_id,
         qbo=qbo,
         records=runtime.records,
         links=runtime.links,
-        settings=runtime.tenant_settings(tenant_id),
+        settings=runtime.tenant_settings(run.tenant_id),
+        operations=runtime.operations,
+        trigger=_OPERATION_TRIGGERS[run.trigger],
+        run_id=run.id,
     )
-    report = PushReport()
-    for record_type, app_id in _selected(runtime, tenant_id, selection):
-        report.results.append(await _push_one(pusher, record_type, app_id))
-    return report
-
-
-def _selected(
-    runtime: SyncRuntime, tenant_id: str, selection: Selection
-) -> Iterable[tuple[str, str]]:
-    """The records of a selection, in push order (name lists before transactions)."""
-    if selection.records is not None:
-        rank = {record_type: n for n, record_type in enumerate(PUSH_ORDER)}
-        yield from sorted(dict.fromkeys(selection.records), key=lambda key: rank[key[0]])
-        return
-    for record_type in PUSH_ORDER:
-        if selection.record_types is not None and record_type not in selection.record_types:
-            continue
-        after: tuple[str, str] | None = None
-        while page := runtime.records.dirty(
-            tenant_id=tenant_id, record_types=[record_type], limit=200, after=after
-        ):
-            for stored in page:
-                yield stored.record_type, stored.app_id
-            after = (page[-1].record_type, page[-1].app_id)
-
-
-async def _push_one(pusher: Pusher, record_type: str, app_id: str) -> PushResult:
-    try:
-        return await pusher.push(record_type, app_id)
-    except ValueError as error:  # a named record the app never sent
-        return PushResult(record_type, app_id, "failed", message=f"{error}.")
-    except ConnectionDisconnectedError:
-        raise  # the whole run waits for the reconnect
-    except LedgerbridgeError as error:
-        return PushResult(record_type, app_id, "failed", message=error.user_message)
+    return await pusher.run(record_types=selection.record_types, records=selection.records)
 
 
 # -- the sweeper and the schedules ----------------------------------------------------------------
