@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/faults.json")
     args = parser.parse_args()
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)  # the drops it reports
-    console = Console()
+    console = Console(width=max(120, Console().width))
     outcomes: list[FaultOutcome] = []
     for fault in FAULTS:
         if args.only and args.only.lower() not in fault.name.lower():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -35,10 +35,11 @@ from ledgerbridge.dataset import MACHINE_SHOP_START, machine_shop, machine_shop_
 from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
 from ledgerbridge.engine import ConnectFlow, SyncRuntime, drain_lane, request_run
 from ledgerbridge.model import AnyRecord, Customer, Invoice
+from ledgerbridge.settings import Settings
 from ledgerbridge.store import LinkStore
 from support import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, UNTHROTTLED, Served, serve_in_thread
 
-__all__ = ["FAULTS", "Fault", "FaultOutcome", "run_fault"]
+__all__ = ["FAULTS", "Fault", "FaultOutcome", "judge", "run_fault"]
 
 #: the runtime's HTTP timeout (``SyncRuntime.qbo``): a hang must outlast it
 CLIENT_TIMEOUT: Final = 30.0
@@ -76,7 +77,8 @@ class Fault:
     during_updates: bool = False
     #: reconnect through the OAuth flow before the recovery run
     reconnect: bool = False
-    limits: dict[str, int] = field(default_factory=dict)
+    #: the fault leaves records QuickBooks refuses until someone acts (shown as failed)
+    refuses: bool = False
 
 
 def _arm(kind: str, count: int, path: str = DATA, **rule: Any) -> Strike:
@@ -157,8 +159,8 @@ FAULTS: Final[tuple[Fault, ...]] = (
     Fault("access token expired", _arm("access_token_expired", 1)),
     Fault("refresh token revoked", _arm("refresh_token_revoked", 1), reconnect=True),
     Fault("edited in QBO (stale SyncToken)", _edit_in_qbo, during_updates=True),
-    Fault("referenced item inactive", _inactivate_items),
-    Fault("books closed", _close_books),
+    Fault("referenced item inactive", _inactivate_items, refuses=True),
+    Fault("books closed", _close_books, refuses=True),
 )
 
 
@@ -266,12 +268,27 @@ async def _sync_and_judge(fault: Fault, run: Run, midway: Midway) -> SyncCheck:
         if fault.reconnect:
             await _reconnect(runtime)
         await _bulk(runtime)  # recovery: the run the sweeper or the user requests next
-        async with runtime.qbo(TENANT) as qbo:
-            return await check_sync(
-                qbo, records=runtime.records, links=runtime.links, tenant_id=TENANT
-            )
+        return await _judge(runtime)
     finally:
         await runtime.aclose()
+
+
+def judge(settings: Settings) -> SyncCheck:
+    """``demo --check`` of the tenant's records against its company, through the QBO API."""
+
+    async def check() -> SyncCheck:
+        runtime = SyncRuntime(settings)
+        try:
+            return await _judge(runtime)
+        finally:
+            await runtime.aclose()
+
+    return asyncio.run(check())
+
+
+async def _judge(runtime: SyncRuntime) -> SyncCheck:
+    async with runtime.qbo(TENANT) as qbo:
+        return await check_sync(qbo, records=runtime.records, links=runtime.links, tenant_id=TENANT)
 
 
 async def _bulk(runtime: SyncRuntime) -> None:

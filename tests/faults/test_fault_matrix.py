@@ -19,14 +19,28 @@ pytestmark = pytest.mark.integration
 
 RECORDS = int(os.environ.get("LEDGERBRIDGE_FAULT_RECORDS", "100"))
 
+#: a known engine bug, reported in docs/reliability.md; not strict: whether the lost
+#: answers fall on a batch that holds inventory levels depends on the run's timing
+_ADJUSTED_TWICE = pytest.mark.xfail(
+    reason="an InventoryAdjustment committed but unanswered is not found again (it has no "
+    "DocNumber): the level is pushed again later and a second adjustment stays unlinked",
+    strict=False,
+)
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
+
+def _params() -> list[object]:
+    marks = {"committed, response lost": [_ADJUSTED_TWICE]}
+    return [pytest.param(f, id=f.name, marks=marks.get(f.name, [])) for f in FAULTS]
+
+
+@pytest.mark.parametrize("fault", _params())
 def test_a_bulk_sync_under_the_fault_loses_and_doubles_nothing(
     fault: Fault, tmp_path: Path
 ) -> None:
     """After the fault and the recovery, each record is synced or visibly failed, once."""
     outcome = run_fault(fault, RECORDS, tmp_path)
-    assert outcome.records >= RECORDS - RECORDS // 10, "the data set went missing"
+    assert outcome.records == RECORDS, "the judge did not see every record"
     assert (outcome.duplicates, outcome.lost, outcome.wrong_totals) == (0, 0, 0), outcome.problems
     assert outcome.synced + outcome.failed_visibly == outcome.records
     assert outcome.synced > 0
+    assert (outcome.failed_visibly > 0) == fault.refuses, outcome.problems[:5]

@@ -11,6 +11,7 @@ never created again. At the end every record is in QBO exactly once.
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import time
@@ -25,6 +26,8 @@ import pytest
 from jobkit import TENANT, Shop, customer, open_shop, start_ledgerbridge, wait_until
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from faults.faultkit import judge
+from ledgerbridge.dataset import machine_shop, machine_shop_settings
 from ledgerbridge.emulator import Emulator, EmulatorConfig, create_app
 from ledgerbridge.model import Invoice, Item, ItemLine
 from ledgerbridge.worker import Jobs
@@ -36,6 +39,8 @@ CUSTOMERS, ITEMS, INVOICES = 60, 30, 90
 TOTAL = CUSTOMERS + ITEMS + INVOICES
 ENTITIES = ("Customer", "Item", "Invoice")
 LEASE_SECONDS = 2.0
+#: the mixed data set of the random-kill test
+MACHINE_SHOP_RECORDS = 300
 
 
 def _records(shop: Shop) -> None:
@@ -166,3 +171,64 @@ def test_a_worker_killed_mid_sync_three_times_leaves_every_record_in_qbo_once(
         for entity, wanted in expected.items():
             added = shop.names(realm_id, entity) - before[entity]
             assert added == Counter(wanted), f"{entity}: {(added - Counter(wanted)).most_common(3)}"
+
+
+@pytest.mark.xfail(
+    reason="engine bug (issue 8 report): a worker killed while the bulk pusher's payments are "
+    "in flight leaves them in QBO unlinked; the restarted worker creates every payment of "
+    "the batch again (no DocNumber to find them by), and the new ones apply nothing",
+    strict=False,  # a random kill point may miss the payments
+)
+def test_a_worker_killed_at_random_points_of_a_machine_shop_sync_leaves_it_in_qbo_once(
+    tmp_path: Path, emulator_writes: tuple[Served, InFlightWrites]
+) -> None:
+    """The mixed data set (estimates, orders, payments, inventory...): SIGKILL three times at
+    random points with a write in flight, restart, finish; ``demo --check`` finds every
+    record in QBO once with the app's totals."""
+    served, writes = emulator_writes
+    log = tmp_path / "worker.log"
+    seed = random.randrange(1 << 30)
+    draw = random.Random(seed)
+    points = sorted(draw.uniform(0.05, 0.8) for _ in range(3))
+    print(f"killed at {[f'{p:.0%}' for p in points]} (seed {seed})")
+    with open_shop(tmp_path, served, lane_lease_seconds=LEASE_SECONDS) as shop:
+        realm_id = shop.connect(TENANT)
+        shop.configure(TENANT, machine_shop_settings())
+        records = machine_shop(MACHINE_SHOP_RECORDS)
+        for record in records:
+            shop.put(TENANT, record)
+        base = sum(map(len, shop.emulator.company(realm_id).objects.values()))
+
+        def in_qbo() -> int:
+            return sum(map(len, shop.emulator.company(realm_id).objects.values())) - base
+
+        jobs = Jobs(shop.settings)
+        try:
+            run = jobs.request_sync(TENANT, "bulk")
+        finally:
+            jobs.close()
+        try:
+            for point in points:
+                with _worker(shop, log) as process:
+                    wait_until(
+                        lambda p=point: writes.count > 0 and in_qbo() >= p * len(records),  # type: ignore[misc]
+                        timeout=90,
+                        what=f"a write in flight with {point:.0%} of the records in QBO",
+                    )
+                    process.send_signal(signal.SIGKILL)
+                    process.wait(timeout=10)
+                time.sleep(LEASE_SECONDS + 0.5)
+            with _worker(shop, log):
+                wait_until(
+                    lambda: (
+                        (r := shop.runs.get(tenant_id=TENANT, run_id=run.id)) is not None
+                        and r.finished
+                    ),
+                    timeout=120,
+                    what="the run's end",
+                )
+        except AssertionError:
+            print(log.read_text(errors="replace")[-5000:])
+            raise
+        check = judge(shop.settings)
+        assert check.ok, check.problems[:10]
