@@ -12,13 +12,15 @@ the same records by the same rules in far fewer requests:
    refunds and bills (received orders' bills among them). A wave refers only to the waves
    before it; a record that refers to another record of its own wave (a sub-customer) waits
    for the wave's next round.
-2. **Look-ups in bulk**, before the writes: the QBO lists settings name (accounts, payment
-   methods, terms, tax codes, items for the charge item and categories) once a run; every
-   Customer, Vendor and Item, inactive ones included, once a run (1,000 a query) for the
-   records to match by name; the transactions carrying the wave's DocNumbers
-   (``DocNumber IN (...)``) for the records to re-attach; the balances of the invoices the
-   payments pay and the quantities of the items the inventory levels count (``Id IN
-   (...)``), kept current with what the run itself writes; the estimates a multi-order
+2. **Look-ups in bulk**, only what the records to write need: each QBO list record a
+   setting or a record names (an account, a payment method, terms, the charge item, a
+   category) once a run, by the per-record path's own rule (:meth:`Pusher.resolve_list`);
+   every Customer, Vendor or Item of the company, inactive ones included (1,000 a query),
+   once a run and only when a record of that list is unlinked (to match it by name); the
+   transactions carrying the DocNumbers of the unlinked ones (``DocNumber IN (...)``, none
+   at all when QBO held no transaction of that type before the run); the balances of the
+   invoices the payments pay and the quantities of the items the stock counts count (``Id
+   IN (...)``), kept current with what the run itself writes; the estimates a multi-order
    invoice closes. References come from the links, read once and kept current in memory.
 3. **Writes** as one queue per wave, sent by the :class:`Dispatcher`: full batch requests
    while the minute's 40 last, single writes with the rest of the 500. Each write is an
@@ -165,20 +167,8 @@ _REF_TABLE: Final[Mapping[str, str]] = {
     "invoice": "invoices",
     "purchase_order": "purchase_orders",
 }
-#: UnresolvedReferenceError.kind of a QBO list found by name -> (entity, Refs table)
-_QBO_LISTS: Final[Mapping[str, tuple[str, str]]] = {
-    "account": ("Account", "accounts"),
-    "payment method": ("PaymentMethod", "payment_methods"),
-    "term": ("Term", "terms"),
-    "tax code": ("TaxCode", "tax_codes"),
-    "category": ("Item", "categories"),
-}
 #: QBO entity -> the client namespace that reads it
 _NAMESPACES: Final[Mapping[str, str]] = {
-    "Account": "accounts",
-    "PaymentMethod": "payment_methods",
-    "Term": "terms",
-    "TaxCode": "tax_codes",
     "Customer": "customers",
     "Vendor": "vendors",
     "Item": "items",
@@ -186,8 +176,6 @@ _NAMESPACES: Final[Mapping[str, str]] = {
     "Estimate": "estimates",
     "PurchaseOrder": "purchase_orders",
 }
-#: the account types a refund may be paid from (QBO-REFERENCE.md 8.5, RefundReceipt)
-_CASH_ACCOUNT_TYPES: Final = frozenset({"Bank", "Other Current Asset"})
 #: values per ``IN (...)`` query
 _IN_CHUNK: Final = 200
 #: writes whose results are stored together: a few batch requests' worth (each store
@@ -198,7 +186,7 @@ _FLUSH_EVERY: Final = 120
 _ROUNDS: Final = 3
 #: records planned at a time: the first chunk's writes go out while the next is planned
 _PLAN_CHUNK: Final = 100
-#: list references one record may resolve; more means something loops
+#: references one record may resolve; more means something loops
 _MAX_RESOLUTIONS: Final = 20
 _ACTIONS: Final[Mapping[str, OperationAction]] = {
     "created": "create",
@@ -357,7 +345,6 @@ class BulkPusher:
         self._tables: dict[str, dict[str, QBORef]] = {table: {} for table in _REF_TABLE.values()}
         # QBO lists resolved by name: Refs table -> the name as spelled -> reference
         self._named: dict[str, dict[str, QBORef]] = {}
-        self._lists: dict[str, list[dict[str, Any]]] = {}
         # name lists by normalized name (inactive rows too), transactions by DocNumber
         self._by_name: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self._by_doc: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -513,7 +500,7 @@ class BulkPusher:
         deferred: list[StoredRecord] = []
         for record, parsed in gated:
             try:
-                payload, applied = self._map(parsed, wave)
+                payload, applied = await self._map(parsed, wave)
             except _Defer:
                 deferred.append(record)
                 continue
@@ -583,7 +570,7 @@ class BulkPusher:
         fallbacks.append(stored)
 
     # -- mapping with references from the links and the preloaded lists ----------------------
-    def _map(
+    async def _map(
         self, record: AnyRecord, wave: set[tuple[str, str]]
     ) -> tuple[Payload, tuple[tuple[str, Decimal], ...]]:
         """The record's body, and what it applies to invoices (a payment)."""
@@ -592,7 +579,7 @@ class BulkPusher:
             try:
                 payload = self._map_once(record, refs)
             except UnresolvedReferenceError as error:
-                self._resolve(error, wave)
+                await self._resolve(error, wave)
                 continue
             except (MappingError, SkipRecordError) as error:
                 raise mapping_failure(error) from error
@@ -627,40 +614,19 @@ class BulkPusher:
             self._refs = Refs(**self._tables, **self._named)
         return self._refs
 
-    def _resolve(self, error: UnresolvedReferenceError, wave: set[tuple[str, str]]) -> None:
-        """A QBO list reference from the preloaded lists; a record of this wave defers the
-        record; anything else goes to the per-record path."""
+    async def _resolve(self, error: UnresolvedReferenceError, wave: set[tuple[str, str]]) -> None:
+        """A QBO list record by name, by the per-record path's rule (and its cache:
+        :meth:`Pusher.resolve_list`); a record of this wave defers the record; another app
+        record that is not linked sends it to the per-record path (which pushes that first)."""
         charge_item = (error.field or "").endswith("charge_item")
         record_type = None if charge_item else _APP_KINDS.get(error.kind)
         if record_type is not None:
             if (record_type, error.app_id) in wave:
                 raise _Defer
             raise _Fallback(f"a {error.kind} that is not linked yet")
-        table, ref = self._find_list(error, charge_item=charge_item)
+        table, ref = await self._pusher.resolve_list(error)
         self._named.setdefault(table, {})[error.app_id] = ref
         self._refs = None
-
-    def _find_list(
-        self, error: UnresolvedReferenceError, *, charge_item: bool
-    ) -> tuple[str, QBORef]:
-        """A QBO list record a setting or a record names, as the per-record path's query
-        (``Name = '...'``: active records, QBO's case-insensitive compare) finds it."""
-        kind, name = error.kind, error.app_id
-        entity, table = ("Item", "qbo_items") if charge_item else _QBO_LISTS.get(kind, ("", ""))
-        if not entity:
-            raise _Fallback(f"a {kind}")
-        wanted = name.casefold()
-        for row in self._lists.get(entity, []):
-            if str(row.get("Name", "")).casefold() != wanted:
-                continue
-            if kind == "category" and row.get("Type") != "Category":
-                continue
-            if error.field == "refund_account" and row.get("AccountType") not in (
-                _CASH_ACCOUNT_TYPES
-            ):
-                raise _Fallback("a refund account that is not a cash account")
-            return table, QBORef(str(row["Id"]), name=str(row.get("Name", name)))
-        raise _Fallback(f"a {kind} QuickBooks lacks")
 
     def _context(self, record: AnyRecord, refs: Refs) -> MapContext:
         if isinstance(record, Project):
@@ -716,21 +682,14 @@ class BulkPusher:
     # -- look-ups in bulk ---------------------------------------------------------------------
     async def _preload(self, stored: Sequence[StoredRecord]) -> None:
         """What the wave's records need from QBO (module docstring, point 2)."""
-        if not self._lists:
-            for entity in ("Account", "PaymentMethod", "Term", "TaxCode"):
-                self._lists[entity] = await self._all(entity)
-            await self._name_list("Item")
-            self._lists["Item"] = [
-                row
-                for found in self._by_name["Item"].values()
-                for row in found
-                if row.get("Active", True)
-            ]
         types = {record.record_type for record in stored}
-        for record_type in sorted(types & _NAME_LISTS):
-            await self._name_list(ENTITY[record_type][0])
-        if "item" in types:
-            await self._categories(stored)
+        unlinked = {
+            record.record_type
+            for record in stored
+            if record.record_type in _NAME_LISTS and not self._linked(record)
+        }
+        for entity in sorted({ENTITY[record_type][0] for record_type in unlinked}):
+            await self._name_list(entity)
         if "payment" in types:
             invoices = await self._by_ids("Invoice", self._linked_ids(stored, "payment"))
             for invoice in invoices.values():
@@ -758,17 +717,9 @@ class BulkPusher:
             index.setdefault(name, []).append(row)
         self._by_name[entity] = index
 
-    async def _categories(self, stored: Sequence[StoredRecord]) -> None:
-        """The item categories the wave's items name, found or created once each by the
-        per-record path's rule, before the items are written."""
-        names = {str(s.payload["category"]) for s in stored if s.payload.get("category")}
-        known = self._named.setdefault("categories", {})
-        for name in sorted(names - set(known)):
-            try:
-                known[name] = await self._pusher.category(name)
-            except QBOError:
-                logger.warning("the category %r could not be found or created", name)
-        self._refs = None
+    def _linked(self, stored: StoredRecord) -> bool:
+        link = self._index.get((stored.record_type, stored.app_id))
+        return link is not None and link.linked
 
     def _linked_ids(self, stored: Sequence[StoredRecord], record_type: str) -> list[str]:
         """The QBO Ids of the invoices the wave's payments pay (``payment``), or of the

@@ -578,10 +578,21 @@ class Pusher:
 
     async def _resolve(self, error: UnresolvedReferenceError) -> tuple[str, QBORef]:
         """The Refs table and QBO reference of what ``error`` names."""
+        record_type = None if _names_qbo_list(error) else _APP_KINDS.get(error.kind)
+        if record_type is None:
+            return await self.resolve_list(error)
+        return _REF_FIELD[record_type], await self._dependency(
+            record_type, error.app_id, error.field
+        )
+
+    async def resolve_list(self, error: UnresolvedReferenceError) -> tuple[str, QBORef]:
+        """The Refs table and reference of a QBO list record a setting or a record names
+        (an account, payment method, term, tax code, the charge item, an item category),
+        found by name once per pusher: the one rule both push paths use."""
         kind, key = error.kind, error.app_id
         if kind == "account" and error.field == "refund_account":
             return "accounts", await self._refund_account(key)
-        if kind == "item" and (error.field or "").endswith("charge_item"):
+        if kind == "item" and _names_qbo_list(error):
             return "qbo_items", await self._find_by_name("Item", "Name", key, what="item")
         if kind == "category":
             return "categories", await self.category(key)
@@ -593,10 +604,7 @@ class Pusher:
         if kind in _QBO_LISTS:
             entity, table = _QBO_LISTS[kind]
             return table, await self._find_by_name(entity, "Name", key, what=kind)
-        record_type = _APP_KINDS.get(kind)
-        if record_type is None:
-            raise PushFailed(error.user_message)
-        return _REF_FIELD[record_type], await self._dependency(record_type, key, error.field)
+        raise PushFailed(error.user_message)
 
     async def _dependency(self, record_type: str, app_id: str, field: str | None) -> QBORef:
         """The QBO object of an app record: its link, else the record pushed now."""
@@ -734,3 +742,9 @@ class Pusher:
 
     def _link(self, record_type: str, app_id: str) -> LinkRecord | None:
         return self._book.link(record_type, app_id)
+
+
+def _names_qbo_list(error: UnresolvedReferenceError) -> bool:
+    """Whether the reference is to a QBO list record by name, not to an app record (the
+    charge item is a QBO item that a setting names)."""
+    return error.kind not in _APP_KINDS or (error.field or "").endswith("charge_item")
