@@ -120,13 +120,18 @@ def test_two_workers_never_run_one_realm_at_once(
         assert len(names) == 24 and set(names.values()) == {1}
 
 
+#: the debounce window of the test below: wider than the 0.3 s default, so that the saves of
+#: a loaded machine (a CI runner, SQLite's write lock) still fall in it
+WINDOW = 3.0
+
+
 def test_saves_within_the_debounce_window_are_one_auto_run(
     tmp_path: Path, served: Served, queue: dict[str, str]
 ) -> None:
     """Ten saves in about 0.2 s: one auto run, started after the last save, pushing all ten;
     a save after it started is a run of its own. (The window is wider than the 0.3 s
     default, so that a loaded machine's slower saves still fall in it.)"""
-    with open_shop(tmp_path, served, auto_sync_debounce_seconds=1.0, **queue) as shop:
+    with open_shop(tmp_path, served, auto_sync_debounce_seconds=WINDOW, **queue) as shop:
         realm_id = shop.connect(TENANT)
         shop.configure(TENANT, AUTO_CUSTOMERS)
         with consuming(shop.settings, huey_name=_huey_name()) as jobs:
@@ -137,13 +142,13 @@ def test_saves_within_the_debounce_window_are_one_auto_run(
                 assert auto is not None and auto.trigger == "auto"
                 last_save = time.time()
                 time.sleep(0.01)
-            assert last_save - first_save < 1.0, "the saves were slower than the window"
+            assert last_save - first_save < WINDOW, "the saves were slower than the window"
             wait_until(lambda: _all_finished(shop), timeout=20, what="the auto-sync")
             runs = shop.runs_of(TENANT)
             assert [(run.trigger, run.status) for run in runs] == [("auto", "succeeded")]
             assert runs[0].counts == {"created": 10}
             assert runs[0].started_at is not None
-            assert last_save <= runs[0].started_at.timestamp() < first_save + 5
+            assert last_save <= runs[0].started_at.timestamp() < first_save + WINDOW + 5
 
             shop.put(TENANT, customer("late", "Late save"))
             jobs.records_saved(TENANT, [("customer", "late")])
@@ -292,7 +297,7 @@ def test_every_log_line_of_a_run_names_the_run_and_its_trigger(shop: Shop) -> No
     ours = [r.getMessage() for r in seen if r.name == "ledgerbridge.sync"]
     assert ours and all(f"run {run.id} (bulk)" in message for message in ours)
     requests = [r for r in seen if r.name == "httpx"]
-    assert len(requests) >= 4  # a look-up and a create per customer
+    assert len(requests) >= 2  # the customers looked up in bulk, then written in one batch
     assert {(r.run_id, r.trigger) for r in requests} == {(run.id, "bulk")}  # type: ignore[attr-defined]
 
 
