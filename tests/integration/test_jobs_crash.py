@@ -11,6 +11,7 @@ never created again. At the end every record is in QBO exactly once.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -187,9 +188,12 @@ def test_a_worker_killed_at_random_points_of_a_machine_shop_sync_leaves_it_in_qb
     record in QBO once with the app's totals."""
     served, writes = emulator_writes
     log = tmp_path / "worker.log"
-    seed = random.randrange(1 << 30)
+    # LEDGERBRIDGE_CRASH_SEED replays a run's kill points (the test prints its seed)
+    seed = int(os.environ.get("LEDGERBRIDGE_CRASH_SEED") or random.randrange(1 << 30))
     draw = random.Random(seed)
     points = sorted(draw.uniform(0.05, 0.8) for _ in range(3))
+    if os.environ.get("LEDGERBRIDGE_CRASH_POINTS"):  # or names them: "0.71,0.71,0.71"
+        points = [float(p) for p in os.environ["LEDGERBRIDGE_CRASH_POINTS"].split(",")]
     print(f"killed at {[f'{p:.0%}' for p in points]} (seed {seed})")
     with open_shop(tmp_path, served, lane_lease_seconds=LEASE_SECONDS) as shop:
         realm_id = shop.connect(TENANT)
