@@ -136,6 +136,7 @@ async def test_an_invoice_deleted_in_quickbooks_is_not_in_qbo(shop: Shop) -> Non
     result = await shop.check()
     row = result.row("invoice")
     assert (row.records, row.in_qbo, row.failed) == (shop.counts()["invoice"], row.records - 1, 0)
+    assert (row.synced, row.lost) == (row.records - 1, 1)  # linked, gone, nothing says why
     assert (
         f"invoice {invoice.id} is linked to Invoice {obj['Id']}, which QuickBooks does not hold"
     ) in result.problems
@@ -153,6 +154,7 @@ async def test_a_linked_record_whose_update_failed_counts_as_failed(shop: Shop) 
     result = await shop.check()
     row = result.row("customer")
     assert (row.in_qbo, row.failed) == (row.records, 1) and not result.ok
+    assert (row.synced, row.lost) == (row.records - 1, 0)  # failed visibly, not lost
     assert any(
         p.startswith(f"customer {customer.id}: its last sync did not finish (failed: ")
         for p in result.problems
