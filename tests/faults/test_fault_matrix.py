@@ -46,12 +46,6 @@ def test_a_bulk_sync_under_the_fault_loses_and_doubles_nothing(
     assert (outcome.failed_visibly > 0) == fault.refuses, outcome.problems[:5]
 
 
-@pytest.mark.xfail(
-    reason="engine bug (docs/reliability.md): after a revoke at a third of 1,000 records, "
-    "30 inventory levels' adjustments are in QBO but unlinked (the answered writes of the "
-    "stopped run are not stored), and the reconnect run finds nothing to adjust",
-    strict=True,
-)
 def test_a_revoked_connection_at_1000_records_leaves_no_adjustment_unlinked(
     tmp_path: Path,
 ) -> None:

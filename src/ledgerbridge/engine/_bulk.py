@@ -1002,8 +1002,12 @@ class BulkPusher:
             if len(sending.buffer) >= _FLUSH_EVERY:
                 await self._store(sending.buffer)
 
-        stats = await Dispatcher(self._qbo, in_flight=self._in_flight).run(queue, done)
-        await self._store(sending.buffer)
+        try:
+            stats = await Dispatcher(self._qbo, in_flight=self._in_flight).run(queue, done)
+        finally:
+            # what QBO answered is linked even when the run stops (a revoked connection):
+            # an adjustment or a payment has no name or DocNumber to be found again by
+            await self._store(sending.buffer)
         self.stats.add(stats)
 
     def _begin(self, plans: Sequence[_Plan]) -> list[OperationRecord]:
