@@ -29,6 +29,7 @@ from ._events import (
 )
 from ._inbound import CDC_LOOK_BACK, InboundSync, NotificationReport, PollReport, TenantAccess
 from ._inbound_changes import WATCHED, InboundReport
+from ._memo import CompanyMemo
 from ._push import PO_BILL, PUSH_ORDER, Pusher, PushOutcome, PushReport, PushResult
 from ._settings_check import ListKind, SettingProblem, SettingsCheck, check_settings
 from ._sync import (
@@ -59,6 +60,7 @@ __all__ = [
     "WAVES",
     "BulkPusher",
     "BulkStats",
+    "CompanyMemo",
     "ConnectError",
     "ConnectFlow",
     "ConnectionTokens",

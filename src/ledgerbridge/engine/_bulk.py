@@ -107,6 +107,7 @@ from ledgerbridge.store import (
 )
 
 from ._dispatch import Dispatcher, DispatchStats, Sent, Write, WriteQueue, refuses_everything
+from ._memo import CompanyMemo
 from ._push import PUSH_ORDER, Pusher
 from ._push_map import MapContext, map_record, mapping_failure
 from ._push_names import name_field, name_matches, wanted_names
@@ -317,9 +318,11 @@ class BulkPusher:
         trigger: OperationTrigger = "bulk",
         run_id: str | None = None,
         in_flight: int = 10,
+        memo: CompanyMemo | None = None,
     ) -> None:
         """``trigger`` and ``run_id`` tag every operation the run writes; ``in_flight`` is
-        the governor's concurrency (Intuit's 10)."""
+        the governor's concurrency (Intuit's 10); ``memo`` what the process remembers of the
+        company between runs (:class:`CompanyMemo`)."""
         self._tenant = tenant_id
         self._qbo = qbo
         self._records = records
@@ -330,8 +333,14 @@ class BulkPusher:
         self._run_id = run_id
         self._in_flight = in_flight
         self._pusher = Pusher(
-            tenant_id=tenant_id, qbo=qbo, records=records, links=links, settings=settings
+            tenant_id=tenant_id,
+            qbo=qbo,
+            records=records,
+            links=links,
+            settings=settings,
+            memo=memo,
         )
+        self._memo = memo or CompanyMemo()
         self._book = RecordBook(tenant_id, records, links)
         self.stats = BulkStats()
         self._report = PushReport()
@@ -784,11 +793,16 @@ class BulkPusher:
 
     async def _any_before(self, entity: str) -> bool:
         """Whether QBO held any ``entity`` before the run wrote one (one ``COUNT(*)`` the
-        first time it is asked; a new company's answer saves every DocNumber look-up)."""
+        first time a run asks, unless an earlier run learnt it did: :class:`CompanyMemo`; a
+        new company's "none" saves the run every DocNumber look-up)."""
+        if self._memo.held.get(entity):
+            return True
         if entity not in self._counted:
             query = select(entity).count()
             response = await self._qbo.query(query.to_sql())
             self._counted[entity] = int(response.get("totalCount") or 0) > 0
+            if self._counted[entity]:
+                self._memo.held[entity] = True
         return self._counted[entity]
 
     # -- write plans --------------------------------------------------------------------------

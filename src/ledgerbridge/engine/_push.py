@@ -80,7 +80,7 @@ wait. A deletion of a type that is not enabled is skipped too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -117,6 +117,7 @@ from ledgerbridge.qbo import (
 )
 from ledgerbridge.store import LinkRecord, LinkStore, RecordStore, StoredRecord
 
+from ._memo import CompanyMemo
 from ._push_map import MapContext, map_record, mapping_failure
 from ._push_names import match_or_create, update_named
 from ._push_removal import REMOVAL, Remover
@@ -216,7 +217,10 @@ class Pusher:
         records: RecordStore,
         links: LinkStore,
         settings: TenantSettings,
+        memo: CompanyMemo | None = None,
     ) -> None:
+        """``memo``: what the process remembers of the company between runs (QBO lists
+        found by name); without one, the pusher remembers them for its own life."""
         self._tenant = tenant_id
         self._qbo = qbo
         self._records = records
@@ -224,8 +228,8 @@ class Pusher:
         self._settings = settings
         self._book = RecordBook(tenant_id, records, links)
         self._remover = Remover(self._book, qbo, settings)
-        # QBO lists found by name during this pusher's life: (entity, folded name) -> ref
-        self._found: dict[tuple[str, str], QBORef] = {}
+        # QBO lists found by name: (entity, folded name) -> ref
+        self._found: MutableMapping[tuple[str, str], QBORef] = {} if memo is None else memo.names
         # records being pushed right now (a reference cycle fails instead of recursing)
         self._active: set[tuple[str, str]] = set()
 

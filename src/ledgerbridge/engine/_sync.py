@@ -68,6 +68,7 @@ from ledgerbridge.store import (
 from ._bulk import BulkPusher
 from ._connections import ConnectionTokens, FreshnessReport, keep_connections_fresh
 from ._inbound import InboundSync, PollReport
+from ._memo import CompanyMemo
 from ._push import PUSH_ORDER, PushReport
 
 __all__ = [
@@ -244,6 +245,7 @@ class SyncRuntime:
         self._transport = transport
         self._oauth: OAuthClient | None = None
         self._http: httpx.AsyncClient | None = None
+        self._memos: dict[str, CompanyMemo] = {}
 
     # -- tenants ------------------------------------------------------------------------------
     def tenant_settings(self, tenant_id: str) -> TenantSettings:
@@ -276,6 +278,10 @@ class SyncRuntime:
     def lane_of(self, tenant_id: str) -> str:
         """The lane of the tenant's QBO company."""
         return lane_name(self.connection(tenant_id))
+
+    def memo(self, realm_id: str) -> CompanyMemo:
+        """What this process remembers of a company between its runs (lookups by name)."""
+        return self._memos.setdefault(realm_id, CompanyMemo())
 
     def inbound(self) -> InboundSync:
         """The inbound jobs (webhooks, CDC, the import at setup) on this runtime."""
@@ -562,6 +568,7 @@ async def push_selection(runtime: SyncRuntime, qbo: QBOClient, run: RunRecord) -
         operations=runtime.operations,
         trigger=_OPERATION_TRIGGERS[run.trigger],
         run_id=run.id,
+        memo=runtime.memo(qbo.realm_id),
     )
     return await pusher.run(record_types=selection.record_types, records=selection.records)
 
