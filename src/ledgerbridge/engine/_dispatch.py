@@ -131,7 +131,9 @@ class WriteQueue:
         self._changed.set()
 
     def popleft(self) -> Write:
-        return self._writes.popleft()
+        write = self._writes.popleft()
+        self._changed.set()  # a sender that left writes to a batch looks again
+        return write
 
     def drain(self) -> list[Write]:
         """Every write left, taken out of the queue."""
@@ -222,6 +224,14 @@ class _Round:
         self.on_done = on_done
         self.stats = DispatchStats()
         self.blocking: QBOError | None = None
+        #: batch senders waiting for writes to take (not in flight, not waiting for the
+        #: governor): while one is, single-write senders leave a full batch's writes to it
+        self.batch_idle = 0
+
+    def _batch_wants(self) -> bool:
+        """A batch sender is free to take the queued writes in one request: a single write
+        would spend a request (of the minute's 500) on what a batch item carries for free."""
+        return self.batch_idle > 0 and len(self.queue) >= self.dispatcher._batch_size
 
     def _batch_ready(self) -> bool:
         """A full batch is queued, or the last writes of a closed queue."""
@@ -234,7 +244,11 @@ class _Round:
             if not self._batch_ready():
                 if self.queue.closed and not len(self.queue):
                     return
-                await self.queue.changed()
+                self.batch_idle += 1
+                try:
+                    await self.queue.changed()
+                finally:
+                    self.batch_idle -= 1
                 continue
             request_id = self.dispatcher._new_request_id()
             taken: list[Write] = []
@@ -264,8 +278,8 @@ class _Round:
     async def send_singles(self) -> None:
         qbo = self.dispatcher._qbo
         while self.blocking is None:
-            if not len(self.queue):
-                if self.queue.closed:
+            if not len(self.queue) or self._batch_wants():
+                if self.queue.closed and not len(self.queue):
                     return
                 await self.queue.changed()
                 continue

@@ -80,9 +80,9 @@ _MAX_REQUEST_ID: Final = 50
 _MAX_BATCH_REQUEST_ID: Final = 36
 
 #: The connections of a client's own pool. QBO takes 10 requests of a company at once
-#: (section 5); httpcore checks every pooled connection on each request, so a pool grown to
-#: httpx's default of 100 costs a few milliseconds of CPU per request.
-_POOL: Final = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+#: (section 5); httpcore checks every pooled connection on each request (a system call or
+#: two each), so a pool grown to httpx's default of 100 costs milliseconds per request.
+_POOL: Final = httpx.Limits(max_connections=10, max_keepalive_connections=10)
 
 _log = logging.getLogger("ledgerbridge.qbo")
 
