@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck contracts pytest screenshots bench-emulator faults lock clean
+.PHONY: demo test lint typecheck contracts pytest screenshots bench bench-emulator faults lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ pytest: $(STAMP)
 screenshots: $(STAMP)
 	scripts/browser
 	LEDGERBRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/browser
+
+# A tenant's sync at Intuit's ceiling against the emulator, the python-quickbooks baseline, the
+# job system with ten companies, and the engine's own overhead (figures, not a pass/fail test):
+# a table, and benchmarks/results/latest.json. About seven minutes.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sync_throughput.py
 
 # Throughput of the emulator on one core (figures, not a pass/fail test).
 bench-emulator: $(STAMP)
