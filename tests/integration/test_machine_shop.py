@@ -289,12 +289,6 @@ def paid_invoice(shop: Shop) -> AnyRecord:
     return next(invoice for invoice in shop.of(Invoice) if shop.qbo(invoice)["Balance"] == 0)
 
 
-PAID_TWICE = pytest.mark.xfail(
-    raises=ValueError,  # two write requests where one is expected
-    reason="A payment changes its invoices in QBO (Balance, LinkedTxn: new SyncToken) but the "
-    "engine keeps the invoice's SyncToken from before the payment, so the next update of a "
-    "paid invoice is refused once (5010) and re-applied: two writes.",
-)
 #: (the record, its changed field and value, the QBO field and the key holding the value)
 CHANGES = [
     pytest.param(
@@ -309,7 +303,6 @@ CHANGES = [
         "Paid - thank you.",
         "CustomerMemo",
         "value",
-        marks=PAID_TWICE,
         id="paid-invoice-memo",
     ),
 ]

@@ -124,6 +124,7 @@ from ._push_support import (
     RecordBook,
     from_qbo,
     join_warnings,
+    paid_invoices,
     parse,
     po_line_ids,
     pushed,
@@ -298,6 +299,8 @@ class _Completed:
     clean: list[StoredRecord] = field(default_factory=list)
     outcomes: list[OperationOutcome] = field(default_factory=list)
     results: list[PushResult] = field(default_factory=list)
+    #: invoices that written payments changed in QBO (their links' SyncTokens are stale)
+    paid: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.outcomes)
@@ -1099,6 +1102,8 @@ class BulkPusher:
             return
         if plan.entity == "Invoice":
             self._balance(obj)
+        elif plan.entity == "Payment":
+            buffer.paid.extend(paid_invoices(obj))
         elif plan.entity == "Item":
             self._item(obj)
         warning = (
@@ -1130,7 +1135,9 @@ class BulkPusher:
             clean=list(buffer.clean),
             outcomes=list(buffer.outcomes),
             results=list(buffer.results),
+            paid=list(buffer.paid),
         )
+        buffer.paid.clear()
         buffer.saves.clear()
         buffer.clean.clear()
         buffer.outcomes.clear()
@@ -1173,6 +1180,9 @@ class BulkPusher:
                 records=[(s.record_type, s.app_id, s.content_hash) for s in clean],
             )
         self._operations.finish_many(tenant_id=self._tenant, outcomes=done.outcomes)
+        self._links.forget_sync_tokens(
+            tenant_id=self._tenant, qbo_type="Invoice", qbo_ids=done.paid
+        )
         return saved, refused
 
     def _remember(self, link: LinkRecord) -> None:

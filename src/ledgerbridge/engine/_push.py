@@ -139,6 +139,7 @@ from ._push_support import (
     join_warnings,
     missing_payment_method,
     new_payment_method,
+    paid_invoices,
     parse,
     po_line_ids,
     pushed,
@@ -373,7 +374,12 @@ class Pusher:
                 qbo_id=qbo_id,
             )
         save = written_link(stored, obj, qbo_type=entity, warning=warning)
-        return self._links.save_many(tenant_id=self._tenant, saves=[save])[0]
+        saved = self._links.save_many(tenant_id=self._tenant, saves=[save])[0]
+        if entity == "Payment":
+            self._links.forget_sync_tokens(
+                tenant_id=self._tenant, qbo_type="Invoice", qbo_ids=paid_invoices(obj)
+            )
+        return saved
 
     def _restored(self, stored: StoredRecord, link: LinkRecord | None) -> LinkRecord | None:
         """The link of a record the app sends again after deleting it.

@@ -357,6 +357,19 @@ def written_link(
     )
 
 
+def paid_invoices(payment: Mapping[str, Any]) -> list[str]:
+    """The QBO Ids of the invoices a written payment applies to: QBO changed each of them
+    (Balance, LinkedTxn, a new SyncToken), so their links' SyncTokens are out of date."""
+    return sorted(
+        {
+            str(txn["TxnId"])
+            for line in payment.get("Line") or []
+            for txn in line.get("LinkedTxn") or []
+            if txn.get("TxnType") == "Invoice" and txn.get("TxnId") is not None
+        }
+    )
+
+
 def untracked_item(item: Mapping[str, Any], app_id: str) -> str:
     """Why an inventory level of an item QBO keeps no quantity for is skipped."""
     return (

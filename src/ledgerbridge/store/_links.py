@@ -294,6 +294,28 @@ class LinkStore:
             )
         return removed == 1
 
+    def forget_sync_tokens(self, *, tenant_id: str, qbo_type: str, qbo_ids: Sequence[str]) -> int:
+        """Forget the SyncToken of the links to these QBO objects (another write changed them
+        in QBO, e.g. a payment its invoices): their next update reads the token first instead
+        of being refused as stale. How many links there were."""
+        if not qbo_ids:
+            return 0
+        with self._db.transaction() as session:
+            changed = (
+                session.connection()
+                .execute(
+                    update(Link)
+                    .where(
+                        Link.tenant_id == tenant_id,
+                        Link.qbo_type == qbo_type,
+                        Link.qbo_id.in_(list(qbo_ids)),
+                    )
+                    .values(sync_token=None)
+                )
+                .rowcount
+            )
+        return int(changed)
+
     # -- internals ----------------------------------------------------------------------------
     def _write(self, write: Callable[[Session], Link]) -> LinkRecord:
         """Run ``write`` in a transaction, once more if a concurrent writer won an insert."""
