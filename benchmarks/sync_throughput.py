@@ -111,7 +111,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     add("--batch-item-latency-ms", type=float, default=50.0, help="more per batch item (50)")
     add("--baseline-invoices", type=int, default=100, help="invoices of the baseline (100)")
     add("--realms", type=int, default=10, help="companies of the multi-realm run (10)")
-    add("--realm-records", type=int, default=1500, help="records per realm (1500)")
+    add("--realm-records", type=int, default=2000, help="records per realm (2000)")
     add("--workers", type=int, default=2, help="worker processes (2)")
     add("--auto-saves", type=int, default=60, help="invoices saved at 5 a second (60)")
     add("--no-jobs", action="store_true", help="skip multi_realm and auto_sync_latency")

@@ -154,7 +154,7 @@ async def test_a_name_another_kind_of_record_holds_goes_to_the_per_record_rule(
     names = {c["DisplayName"] for c in world.objects("Customer")}
     assert "Bulk Customer 007 (Customer)" in names and "Bulk Customer 008" in names
     assert pusher.stats.fallbacks == {"QuickBooks answered DuplicateNameError": 1}
-    assert pusher.stats.batch_requests >= 1 and pusher.stats.plain_requests == 0
+    assert pusher.stats.batch_requests >= 1
 
 
 async def test_a_stale_sync_token_in_a_batch_is_re_read_by_the_per_record_path(
@@ -285,5 +285,5 @@ async def test_at_intuits_limits_the_governor_provokes_no_429(database: Database
     await governor.aclose()
     assert report.failed == [] and world.dirty() == set()
     assert statuses[429] == 0, statuses
-    assert pusher.stats.batch_requests >= 10, pusher.stats
+    assert pusher.stats.batched_writes > 2 * pusher.stats.single_writes, pusher.stats
     assert elapsed < 60

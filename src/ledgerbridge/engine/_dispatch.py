@@ -234,9 +234,13 @@ class _Round:
         return self.batch_idle > 0 and len(self.queue) >= self.dispatcher._batch_size
 
     def _batch_ready(self) -> bool:
-        """A full batch is queued, or the last writes of a closed queue."""
+        """A full batch is queued, or the last writes of a closed queue when there are more
+        than the single-write senders take at once (a few last writes go out side by side,
+        each answered in one request's time, rather than one by one inside a batch)."""
         queued = len(self.queue)
-        return queued >= self.dispatcher._batch_size or (self.queue.closed and queued > 0)
+        if queued >= self.dispatcher._batch_size:
+            return True
+        return self.queue.closed and queued > self.dispatcher._plain_senders
 
     async def send_batches(self) -> None:
         qbo, size = self.dispatcher._qbo, self.dispatcher._batch_size
