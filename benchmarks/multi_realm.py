@@ -69,26 +69,12 @@ class Deployment:
         return RecordStore(self.database)
 
 
-def _environ(settings: Settings) -> dict[str, str]:
-    """The ``LEDGERBRIDGE_*`` variables of ``settings``, for the worker processes."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"LEDGERBRIDGE_{name.upper()}"] = str(value)
-    return env
-
-
-def _start_worker(settings: Settings, threads: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def _start_worker(fields: dict[str, Any], threads: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``ledgerbridge worker`` configured by ``LEDGERBRIDGE_*`` variables of ``fields``."""
+    env = {f"LEDGERBRIDGE_{name.upper()}": str(value) for name, value in fields.items()}
     return subprocess.Popen(
         [sys.executable, "-c", _MAIN, "worker", "--workers", str(threads)],
-        env={
-            **_environ(settings),
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": os.pathsep.join(sys.path),
-        },
+        env={**env, "PATH": "/usr/bin:/bin", "PYTHONPATH": os.pathsep.join(sys.path)},
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -108,24 +94,25 @@ def _wait(condition: Any, *, timeout: float, what: str) -> None:
 def deployment(base_url: str, workdir: Path, *, workers: int, threads: int) -> Iterator[Deployment]:
     """A migrated store and ``workers`` worker processes of ``threads`` lanes each; the
     workers are stopped on exit (SIGTERM, then SIGKILL)."""
-    settings = Settings(
-        mode="development",
-        database_url=f"sqlite:///{workdir / 'deployment.db'}",
-        secret_key=Fernet.generate_key().decode(),
-        qbo_environment="emulator",
-        emulator_url=base_url,
-        qbo_client_id=CLIENT_ID,
-        qbo_client_secret=CLIENT_SECRET,
-        qbo_redirect_uri=REDIRECT_URI,
-        qbo_time_scale=1.0,
-    )
+    fields: dict[str, Any] = {
+        "mode": "development",
+        "database_url": f"sqlite:///{workdir / 'deployment.db'}",
+        "secret_key": Fernet.generate_key().decode(),
+        "qbo_environment": "emulator",
+        "emulator_url": base_url,
+        "qbo_client_id": CLIENT_ID,
+        "qbo_client_secret": CLIENT_SECRET,
+        "qbo_redirect_uri": REDIRECT_URI,
+        "qbo_time_scale": 1.0,
+    }
+    settings = Settings(**fields)
     database = Database(settings.database_url)
     database.migrate()
     processes: list[subprocess.Popen[bytes]] = []
     logs = [(workdir / f"worker-{n}.log").open("wb") for n in range(workers)]
     try:
         for log in logs:
-            processes.append(_start_worker(settings, threads, log))
+            processes.append(_start_worker(fields, threads, log))
         for path in (workdir / f"worker-{n}.log" for n in range(workers)):
             _wait(
                 lambda path=path: "Huey consumer started" in path.read_text(errors="replace"),

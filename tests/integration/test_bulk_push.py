@@ -19,6 +19,7 @@ from pushkit import TENANT, World, bulk_pusher, open_database, open_world
 from ledgerbridge.dataset import MACHINE_SHOP_START, machine_shop, machine_shop_settings
 from ledgerbridge.emulator import EmulatorConfig
 from ledgerbridge.engine import PushReport
+from ledgerbridge.mapping import QBO_ENTITY
 from ledgerbridge.model import AnyRecord, Customer, Invoice
 from ledgerbridge.qbo import Governor, QBOLimits
 from ledgerbridge.store import Database, OperationStore, PlannedOperation
@@ -26,20 +27,7 @@ from ledgerbridge.store import Database, OperationStore, PlannedOperation
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 #: record type -> the QBO entity it becomes
-ENTITY = {
-    "customer": "Customer",
-    "project": "Customer",
-    "vendor": "Vendor",
-    "item": "Item",
-    "inventory_level": "InventoryAdjustment",
-    "sales_order": "Estimate",
-    "invoice": "Invoice",
-    "purchase_order": "PurchaseOrder",
-    "payment": "Payment",
-    "credit_memo": "CreditMemo",
-    "refund": "RefundReceipt",
-    "bill": "Bill",
-}
+ENTITY = QBO_ENTITY
 
 
 @contextmanager
