@@ -7,11 +7,11 @@ request, and requests are what Intuit meters (500 a minute per company, 40 of th
 requests of up to 30 operations, ``QBO-REFERENCE.md`` section 5). :class:`BulkPusher` pushes
 the same records by the same rules in far fewer requests:
 
-1. **Waves** (:data:`WAVES`), each referring only to the waves before it: customers,
-   vendors and items; projects (sub-customers), purchase orders and stock counts; sales
-   orders, credit memos, refunds and bills (received orders' bills among them); invoices;
-   payments. Few waves, so that few times does the pipeline drain; a record that refers to
-   another record of its own wave (a sub-customer) waits for the wave's next round.
+1. **Waves** (:data:`WAVES`): customers; projects (sub-customers); vendors and items; sales
+   orders and inventory levels; invoices and purchase orders; payments, credit memos,
+   refunds and bills (received orders' bills among them). A wave refers only to the waves
+   before it; a record that refers to another record of its own wave (a sub-customer) waits
+   for the wave's next round.
 2. **Look-ups in bulk**, only what the records to write need: each QBO list record a
    setting or a record names (an account, a payment method, terms, the charge item, a
    category) once a run, by the per-record path's own rule (:meth:`Pusher.resolve_list`);
@@ -141,11 +141,12 @@ logger = logging.getLogger(__name__)
 
 #: The waves of a bulk push: each refers only to the ones before it (module docstring).
 WAVES: Final[tuple[tuple[str, ...], ...]] = (
-    ("customer", "vendor", "item"),
-    ("project", "purchase_order", "inventory_level"),
-    ("sales_order", "credit_memo", "refund", "bill"),
-    ("invoice",),
-    ("payment",),
+    ("customer",),
+    ("project",),
+    ("vendor", "item"),
+    ("inventory_level", "sales_order"),
+    ("invoice", "purchase_order"),
+    ("payment", "credit_memo", "refund", "bill"),
 )
 _NAME_LISTS: Final = frozenset({"customer", "project", "vendor", "item"})
 #: UnresolvedReferenceError.kind of an app record -> its record type
