@@ -133,7 +133,9 @@ async def test_errors_are_grouped_by_cause_with_what_to_do(api: Api) -> None:
     app never sent is a group of its own whose message says what to fix."""
     tenant = await connected(api)
     realm_id = api.services.runtime.connection(tenant.id).realm_id
-    api.emulator.faults.arm("books_closed", count=1, realm_id=realm_id, path="/batch$")
+    api.emulator.faults.arm(
+        "books_closed", count=2, realm_id=realm_id, path="/(batch|customer)$"
+    )  # the two customers go as one batch, or side by side as single writes
     await put_customers(api, tenant, 2)
     run = await sync(api, tenant, {})
     assert run["status"] == "failed" and "error queue" in str(run["error"])
@@ -176,7 +178,9 @@ async def test_retry_skip_and_relink_a_record(api: Api) -> None:
     tenant = await connected(api)
     realm_id = api.services.runtime.connection(tenant.id).realm_id
     existing = api.emulator.ledger(realm_id)
-    api.emulator.faults.arm("books_closed", count=1, realm_id=realm_id, path="/batch$")
+    api.emulator.faults.arm(
+        "books_closed", count=2, realm_id=realm_id, path="/(batch|customer)$"
+    )  # the two customers go as one batch, or side by side as single writes
     await put_customers(api, tenant, 1)
     await sync(api, tenant, {})
     retry = await api.client.post(tenant.path("/records/customer/c0/retry"), headers=tenant.headers)
