@@ -11,20 +11,23 @@ writes last may store a refresh token that is already dead: the connection is lo
 shop owner must reconnect. So a connection is refreshed by one caller at a time, across
 threads and processes, and the rest use what it stored. :meth:`ConnectionStore.refresh`:
 
-1. **Takes an exclusive lock on the connection** for the whole refresh. PostgreSQL: a
-   transaction with ``SELECT ... FOR UPDATE`` on the row. SQLite: ``BEGIN IMMEDIATE``, which
-   takes the database file's RESERVED lock (SQLite has no row locks), so it also serializes
-   refreshes of *different* connections, and every other writer, while one refresh is in
-   flight; acceptable for the embedded default, and the reason to use PostgreSQL at scale.
-2. **Holds it across the HTTP call** to Intuit. Releasing it before the call would let a
-   second caller read the same refresh token and send it too, which is the race itself; the
-   HTTP call is the critical section. (A refresher should time out well before SQLite's 30 s
-   busy timeout; the store gives up waiting for it after ``refresh_timeout``.)
-3. **Re-reads the row under the lock.** A caller that queued behind another finds a new access
+1. **Takes an exclusive lock on the connection** for the whole refresh, and **holds it across
+   the HTTP call** to Intuit: releasing it before the call would let a second caller read the
+   same refresh token and send it too, which is the race itself. PostgreSQL: a transaction
+   with ``SELECT ... FOR UPDATE`` on the row, which blocks no other row. SQLite has no row
+   locks, and its write lock (``BEGIN IMMEDIATE``) would stop every writer in every process
+   for the length of the call, among them the very event loop that runs the refresher, which
+   then cannot finish it: a deadlock until the timeout. So on SQLite the lock is a file lock
+   beside the database (:meth:`Database.file_lock`, ``flock``): it serializes refreshes,
+   across processes too, and nothing else; the call to Intuit holds no database lock, and
+   the new pair is written in a short transaction after it, unless the connection was
+   reconnected or disconnected meanwhile (that wins). The store gives up waiting for a
+   refresher after ``refresh_timeout``.
+2. **Re-reads the row under the lock.** A caller that queued behind another finds a new access
    token, different from the one QuickBooks rejected and not about to expire, and returns it
    without calling Intuit: it lost the race, which costs nothing. A disconnected connection
    raises :class:`ConnectionDisconnectedError` without calling Intuit either.
-4. **Commits before returning.** The rotated refresh token is on disk before anyone can use
+3. **Commits before returning.** The rotated refresh token is on disk before anyone can use
    the new access token, so a crash right after a refresh cannot lose the only valid refresh
    token. If the refresher raises :class:`RefreshRejected` (``invalid_grant``), the connection
    is marked disconnected with the reason and committed, then
@@ -37,17 +40,16 @@ refreshes, the others then re-read (without a write lock) and return its token.
 
 The blocking database work of a refresh runs in a thread of the store's own pool, and the
 refresher coroutine runs on the caller's event loop, awaited from that thread. Waiting for
-SQLite's lock thus never blocks the event loop (which may be running the very refresh being
+the lock thus never blocks the event loop (which may be running the very refresh being
 waited for), and one thread owns the database connection from ``BEGIN`` to ``COMMIT``. (Not
 the loop's default executor: the refresher's HTTP client resolves host names there, and must
 not find it full of refreshes waiting for the lock its own caller holds.) The caller awaits that
 thread through :func:`asyncio.shield`: a caller cancelled mid-refresh stops waiting, but the
 refresh still completes and commits the rotated token instead of dropping it on the floor.
 
-Caution for async callers of the synchronous methods on SQLite: a write (``save_connection``,
-``disconnect``, ...) waits for the database lock while any refresh is in flight; call them in
-a worker thread (``anyio.to_thread.run_sync``) from an event loop that may be refreshing.
-Reads never wait (WAL).
+Synchronous writes from an event loop (the engine's) never wait for a refresh in flight: on
+PostgreSQL they touch other rows, on SQLite the refresh holds only its file lock during the
+call. Reads never wait (WAL).
 """
 
 from __future__ import annotations
@@ -399,50 +401,104 @@ class ConnectionStore:
     ) -> ConnectionRecord:
         """The refresh itself, in a worker thread (see the module docstring)."""
         # Without the lock first: a caller that lost the race usually finds the new token
-        # here, and then takes no write lock at all.
+        # here, and then takes no lock at all.
         with self._db.session() as session:
-            row = session.get(Connection, connection_id)
-            if row is None:
-                raise ConnectionNotFoundError(f"no connection {connection_id!r}")
-            settled = self._settled(row, rejected_access_token)
+            settled = self._settled(self._row(session, connection_id), rejected_access_token)
         if settled is not None:
             return settled
-        rejection: RefreshRejected | None = None
-        record: ConnectionRecord | None = None
+        if self._db.dialect == "sqlite":
+            with self._db.file_lock("refresh"):
+                return self._refresh_beside(connection_id, rejected_access_token, refresher, loop)
+        return self._refresh_in_row_lock(connection_id, rejected_access_token, refresher, loop)
+
+    def _refresh_in_row_lock(
+        self,
+        connection_id: str,
+        rejected_access_token: str | None,
+        refresher: Refresher,
+        loop: asyncio.AbstractEventLoop,
+    ) -> ConnectionRecord:
+        """PostgreSQL: the row stays locked (``FOR UPDATE``) across the call to Intuit."""
         with self._db.transaction() as session:
             row = self._locked(session, connection_id)
             settled = self._settled(row, rejected_access_token)
             if settled is not None:
                 return settled
             refresh_token = self._cipher.decrypt(row.refresh_token)
-            call = asyncio.run_coroutine_threadsafe(_await(refresher, refresh_token), loop)
             try:
-                grant = call.result(timeout=self._refresh_timeout)
+                grant = self._call_refresher(refresher, refresh_token, loop, connection_id)
             except RefreshRejected as exc:
                 rejection = exc
-                row.status = "disconnected"
-                row.status_reason = INVALID_GRANT_REASON
-                row.updated_at = self._clock()
-            except TimeoutError:
-                if call.done():  # the refresher's own TimeoutError
-                    raise
-                call.cancel()
-                raise TimeoutError(
-                    f"the refresh of connection {connection_id} took longer than "
-                    f"{self._refresh_timeout:g} s; nothing was stored"
-                ) from None
+                self._mark_rejected(row)
             else:
-                now = self._clock()
-                access = self._cipher.encrypt(grant.access_token)
-                refresh = self._cipher.encrypt(grant.refresh_token)
-                self._write_grant(row, grant, access, refresh, now)
-                row.last_refresh_at = now
-                record = self._record(row, grant.access_token, grant.refresh_token)
-        # committed: the rotated refresh token is on disk before the new access token is used
-        if rejection is not None:
-            raise ConnectionDisconnectedError(connection_id, INVALID_GRANT_REASON) from rejection
-        assert record is not None
-        return record
+                return self._store_grant(row, grant)
+        # committed: the connection is disconnected
+        raise ConnectionDisconnectedError(connection_id, INVALID_GRANT_REASON) from rejection
+
+    def _refresh_beside(
+        self,
+        connection_id: str,
+        rejected_access_token: str | None,
+        refresher: Refresher,
+        loop: asyncio.AbstractEventLoop,
+    ) -> ConnectionRecord:
+        """SQLite, under the refresh file lock: read, call Intuit holding no database lock,
+        then write in a short transaction."""
+        with self._db.session() as session:
+            row = self._row(session, connection_id)
+            settled = self._settled(row, rejected_access_token)
+            if settled is not None:
+                return settled
+            sent = self._cipher.decrypt(row.refresh_token)
+        rejection: RefreshRejected | None = None
+        try:
+            grant = self._call_refresher(refresher, sent, loop, connection_id)
+        except RefreshRejected as exc:
+            rejection = exc
+        with self._db.transaction() as session:
+            row = self._locked(session, connection_id)
+            if row.status == "disconnected":  # disconnected while the call was out
+                raise ConnectionDisconnectedError(row.id, row.status_reason)
+            if self._cipher.decrypt(row.refresh_token) != sent:
+                # reconnected while the call was out: the pair that consent gave wins
+                return self._decrypted(row)
+            if rejection is None:
+                return self._store_grant(row, grant)
+            self._mark_rejected(row)
+        raise ConnectionDisconnectedError(connection_id, INVALID_GRANT_REASON) from rejection
+
+    def _call_refresher(
+        self,
+        refresher: Refresher,
+        refresh_token: str,
+        loop: asyncio.AbstractEventLoop,
+        connection_id: str,
+    ) -> TokenGrant:
+        """Run the refresher on the caller's loop and wait for it, ``refresh_timeout`` at most."""
+        call = asyncio.run_coroutine_threadsafe(_await(refresher, refresh_token), loop)
+        try:
+            return call.result(timeout=self._refresh_timeout)
+        except TimeoutError:
+            if call.done():  # the refresher's own TimeoutError
+                raise
+            call.cancel()
+            raise TimeoutError(
+                f"the refresh of connection {connection_id} took longer than "
+                f"{self._refresh_timeout:g} s; nothing was stored"
+            ) from None
+
+    def _store_grant(self, row: Connection, grant: TokenGrant) -> ConnectionRecord:
+        now = self._clock()
+        access = self._cipher.encrypt(grant.access_token)
+        refresh = self._cipher.encrypt(grant.refresh_token)
+        self._write_grant(row, grant, access, refresh, now)
+        row.last_refresh_at = now
+        return self._record(row, grant.access_token, grant.refresh_token)
+
+    def _mark_rejected(self, row: Connection) -> None:
+        row.status = "disconnected"
+        row.status_reason = INVALID_GRANT_REASON
+        row.updated_at = self._clock()
 
     def _settled(
         self, row: Connection, rejected_access_token: str | None
@@ -459,6 +515,13 @@ class ConnectionStore:
         return None
 
     # -- rows to records ----------------------------------------------------------------------
+    @staticmethod
+    def _row(session: Session, connection_id: str) -> Connection:
+        row = session.get(Connection, connection_id)
+        if row is None:
+            raise ConnectionNotFoundError(f"no connection {connection_id!r}")
+        return row
+
     @staticmethod
     def _locked(session: Session, connection_id: str) -> Connection:
         """The row, locked until the transaction ends (PostgreSQL; SQLite locked at BEGIN)."""

@@ -26,10 +26,12 @@ Nothing here runs at import time: a :class:`Database` is made by an entry point 
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
@@ -41,8 +43,8 @@ from ._errors import StoreConfigurationError
 
 __all__ = ["Database"]
 
-#: how long a SQLite writer waits for the lock before "database is locked"; refreshes hold it
-#: during one HTTP call to Intuit, whose client should time out well before this
+#: how long a SQLite writer waits for the lock before "database is locked" (write transactions
+#: are short: a token refresh holds its own file lock, not this one, during its HTTP call)
 SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 #: the execution option that makes SQLite begin with ``BEGIN IMMEDIATE``
 _IMMEDIATE: Final = "ledgerbridge_begin_immediate"
@@ -110,6 +112,25 @@ class Database:
         """
         with self._write_sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def file_lock(self, name: str) -> Iterator[None]:
+        """SQLite only: an exclusive lock, across threads and processes, on the file
+        ``<database>.<name>.lock`` beside the database.
+
+        It is ``flock(2)``: each holder opens the file anew, so threads of one process exclude
+        each other too, and the system drops the lock of a process that dies holding it.
+        Unlike the database's own write lock, it blocks nobody but the callers of this name.
+        """
+        if self.dialect != "sqlite" or not self.url.database:
+            raise StoreConfigurationError("a file lock is for a SQLite database file")
+        database = Path(self.url.database).expanduser().resolve()
+        with database.with_name(f"{database.name}.{name}.lock").open("ab") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def migrate(self) -> None:
         """Bring the schema up to the newest migration (a no-op when it is there already).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from ledgerbridge.store import (
     ConnectionStore,
     Database,
     TokenCipher,
+    TokenGrant,
 )
 
 pytestmark = pytest.mark.anyio
@@ -247,3 +249,67 @@ async def test_a_refresher_that_hangs_is_given_up_without_changes(
             refresher=CountingRefresher(delay=5),
         )
     assert impatient.by_id(connection.id) == connection
+
+
+class _Started:
+    """A refresher that says when its call is out, then waits to be let go."""
+
+    def __init__(self) -> None:
+        self.out = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def __call__(self, refresh_token: str) -> TokenGrant:
+        self.out.set()
+        await self.go.wait()
+        return make_grant("refreshed-late")
+
+
+async def test_a_write_from_the_event_loop_does_not_wait_for_a_refresh_in_flight(
+    store: ConnectionStore, connection: ConnectionRecord
+) -> None:
+    """The engine writes synchronously on the loop that runs the refresher: were the database
+    locked across the call to Intuit (SQLite's write lock), that write would block the loop,
+    the refresher could never finish, and both would wait until the timeout."""
+    refresher = _Started()
+    refresh = asyncio.ensure_future(
+        store.refresh(
+            connection.id, rejected_access_token=connection.access_token, refresher=refresher
+        )
+    )
+    await refresher.out.wait()
+    started = time.monotonic()
+    store.create_tenant(tenant_id="t-during", name="Written while the refresh is out")  # blocks
+    assert time.monotonic() - started < 5
+    refresher.go.set()
+    assert (await refresh).access_token == make_grant("refreshed-late").access_token
+
+
+async def test_a_reconnect_while_the_refresh_is_out_wins(
+    store: ConnectionStore, connection: ConnectionRecord, clock: Clock
+) -> None:
+    """Consent given again during the call: its pair is what stays stored. (PostgreSQL: the
+    reconnect waits for the row lock and writes after; SQLite: it writes at once, and the
+    refresh, finding a pair it did not send, drops its late grant.)"""
+    refresher = _Started()
+    refresh = asyncio.ensure_future(
+        store.refresh(
+            connection.id, rejected_access_token=connection.access_token, refresher=refresher
+        )
+    )
+    await refresher.out.wait()
+    reconnect = asyncio.ensure_future(
+        asyncio.to_thread(
+            store.save_connection,
+            tenant_id=TENANT,
+            environment="sandbox",
+            realm_id="9130357766291734",
+            company_name="Acme Machine Shop",
+            grant=make_grant("reconnected", now=clock.now),
+        )
+    )
+    await asyncio.sleep(0.3)
+    refresher.go.set()
+    await refresh
+    reconnected = await reconnect
+    stored = store.by_id(connection.id)
+    assert stored is not None and stored.refresh_token == reconnected.refresh_token
