@@ -19,18 +19,9 @@ pytestmark = pytest.mark.integration
 
 RECORDS = int(os.environ.get("LEDGERBRIDGE_FAULT_RECORDS", "100"))
 
-#: a known engine bug, reported in docs/reliability.md; not strict: whether the lost
-#: answers fall on a batch that holds inventory levels depends on the run's timing
-_ADJUSTED_TWICE = pytest.mark.xfail(
-    reason="an InventoryAdjustment committed but unanswered is not found again (it has no "
-    "DocNumber): the level is pushed again later and a second adjustment stays unlinked",
-    strict=False,
-)
-
 
 def _params() -> list[object]:
-    marks = {"committed, response lost": [_ADJUSTED_TWICE]}
-    return [pytest.param(f, id=f.name, marks=marks.get(f.name, [])) for f in FAULTS]
+    return [pytest.param(f, id=f.name) for f in FAULTS]
 
 
 @pytest.mark.parametrize("fault", _params())

@@ -186,12 +186,6 @@ def test_a_worker_killed_mid_sync_three_times_leaves_every_record_in_qbo_once(
             assert added == Counter(wanted), f"{entity}: {(added - Counter(wanted)).most_common(3)}"
 
 
-@pytest.mark.xfail(
-    reason="engine bug (docs/reliability.md): writes QBO made for a worker killed mid-batch "
-    "are not found again when they have no DocNumber or name: payments are posted a second "
-    "time (the new ones apply nothing), inventory adjustments stay unlinked",
-    strict=False,  # a random kill point may miss the payments
-)
 def test_a_worker_killed_at_random_points_of_a_machine_shop_sync_leaves_it_in_qbo_once(
     tmp_path: Path, emulator_writes: tuple[Served, InFlightWrites]
 ) -> None:

@@ -88,6 +88,7 @@ from ledgerbridge.qbo import (
     QBOClient,
     QBOError,
     ResolveError,
+    ServerError,
     UncertainOutcomeError,
     select,
 )
@@ -107,6 +108,7 @@ from ledgerbridge.store import (
 )
 
 from ._dispatch import Dispatcher, DispatchStats, Sent, Write, WriteQueue, refuses_everything
+from ._in_doubt import FOUND_BY_CONTENT, find_written
 from ._memo import CompanyMemo
 from ._push import PUSH_ORDER, Pusher
 from ._push_map import MapContext, map_record, mapping_failure
@@ -117,6 +119,7 @@ from ._push_support import (
     ENTITY,
     PO_BILL,
     REMOVED,
+    Namespace,
     PushFailed,
     PushOutcome,
     PushReport,
@@ -177,6 +180,8 @@ _NAMESPACES: Final[Mapping[str, str]] = {
     "Invoice": "invoices",
     "Estimate": "estimates",
     "PurchaseOrder": "purchase_orders",
+    "Payment": "payments",
+    "InventoryAdjustment": "inventory_adjustments",
 }
 #: values per ``IN (...)`` query
 _IN_CHUNK: Final = 200
@@ -213,6 +218,8 @@ class BulkStats:
     #: (each counted once, though it may have written a dependency or a bill too)
     fallbacks: dict[str, int] = field(default_factory=dict)
     alone_written: int = 0
+    #: writes in doubt (no answer, or left open by a killed worker) found made in QBO
+    found_in_doubt: int = 0
 
     @property
     def total_writes(self) -> int:
@@ -289,6 +296,8 @@ class _Sending:
     operations: list[OperationRecord] = field(default_factory=list)
     buffer: _Completed = field(default_factory=lambda: _Completed())
     failed: set[tuple[str, str]] = field(default_factory=set)
+    #: writes without an answer, looked for in QBO once the dispatch is done (``_in_doubt``)
+    in_doubt: list[tuple[_Plan, OperationRecord, Sent]] = field(default_factory=list)
 
 
 @dataclass
@@ -394,6 +403,7 @@ class BulkPusher:
         for link in stored_links.values():
             self._remember(link)
         self._open = self._operations.open_of(tenant_id=self._tenant)
+        await self._resume_in_doubt()
         for wave in WAVES:
             stored = [record for record_type in wave for record in selected.get(record_type, [])]
             if stored or self._orders:
@@ -1014,13 +1024,16 @@ class BulkPusher:
                 index = one.write.key
                 assert isinstance(index, int)
                 plan, operation = sending.plans[index], sending.operations[index]
-                if not self._settle(plan, operation, one, sending.buffer, sending.fallbacks):
+                if _in_doubt(plan, one):
+                    sending.in_doubt.append((plan, operation, one))
+                elif not self._settle(plan, operation, one, sending.buffer, sending.fallbacks):
                     sending.failed.add(plan.key)
             if len(sending.buffer) >= _FLUSH_EVERY:
                 await self._store(sending.buffer)
 
         try:
             stats = await Dispatcher(self._qbo, in_flight=self._in_flight).run(queue, done)
+            await self._settle_in_doubt(sending)
         finally:
             # what QBO answered is linked even when the run stops (a revoked connection):
             # an adjustment or a payment has no name or DocNumber to be found again by
@@ -1089,6 +1102,79 @@ class BulkPusher:
         if plan.kind == "bill":
             self._orders.pop(plan.stored.app_id, None)
         return False
+
+    async def _settle_in_doubt(self, sending: _Sending) -> None:
+        """The writes that got no answer: each one QBO made is taken as written; the others
+        go the way of any uncertain write (the per-record path sends them again)."""
+        for plan, operation, sent in sending.in_doubt:
+            try:
+                obj = await self._find_written(plan.entity, plan.item.body or {})
+            except QBOError as error:
+                # still in doubt: the operation stays open, so the next run looks again
+                # before sending; the record fails for now (its applications stay taken)
+                buffer = sending.buffer
+                buffer.outcomes.append(OperationOutcome(operation.id, "queued"))
+                self._report.results.append(self._book.fail(plan.stored, from_qbo(error)))
+                sending.failed.add(plan.key)
+                continue
+            if obj is not None:
+                self.stats.found_in_doubt += 1
+                self._claimed.add((plan.entity, str(obj["Id"])))
+                self._written(plan, operation, obj, sending.buffer)
+            elif not self._settle(plan, operation, sent, sending.buffer, sending.fallbacks):
+                sending.failed.add(plan.key)
+        sending.in_doubt.clear()
+
+    async def _find_written(self, entity: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The object a write in doubt made in QBO, if it did (``_in_doubt``)."""
+        resource: Namespace = getattr(self._qbo, _NAMESPACES[entity])
+        return await find_written(
+            resource,
+            entity,
+            body,
+            lambda qbo_id: (entity, qbo_id) in self._holders or (entity, qbo_id) in self._claimed,
+        )
+
+    async def _resume_in_doubt(self) -> None:
+        """Before anything is planned: the creates of payments and adjustments a killed worker
+        left open that QBO made are linked, and their operations closed; the record, now
+        linked, is then pushed like any linked record (unchanged: nothing is sent). The
+        other open operations are sent again with their ``requestid`` (``_begin``)."""
+        found: list[tuple[StoredRecord, OperationRecord, dict[str, Any]]] = []
+        for key, operation in list(self._open.items()):
+            if (
+                operation.action != "create"
+                or operation.qbo_type not in FOUND_BY_CONTENT
+                or not isinstance(operation.payload, Mapping)
+                or operation.record_type not in ENTITY
+            ):
+                continue
+            obj = await self._find_written(operation.qbo_type, operation.payload)
+            stored = self._records.get(tenant_id=self._tenant, record_type=key[0], app_id=key[1])
+            if obj is None or stored is None:
+                continue
+            self._claimed.add((operation.qbo_type, str(obj["Id"])))
+            found.append((stored, operation, obj))
+            del self._open[key]
+        if not found:
+            return
+        self.stats.found_in_doubt += len(found)
+        buffer = _Completed()
+        for stored, operation, obj in found:
+            buffer.saves.append(
+                written_link(stored, obj, qbo_type=operation.qbo_type, warning=None)
+            )
+            buffer.outcomes.append(
+                OperationOutcome(
+                    operation.id,
+                    "succeeded",
+                    qbo_id=str(obj["Id"]),
+                    sync_token=str(obj.get("SyncToken", "0")),
+                )
+            )
+            if operation.qbo_type == "Payment":
+                buffer.paid.extend(paid_invoices(obj))
+        await self._store(buffer)
 
     def _written(
         self, plan: _Plan, operation: OperationRecord, obj: dict[str, Any], buffer: _Completed
@@ -1221,6 +1307,19 @@ class BulkPusher:
 
 def result_key(result: PushResult) -> tuple[str, str]:
     return (result.record_type, result.app_id)
+
+
+def _in_doubt(plan: _Plan, sent: Sent) -> bool:
+    """Whether a write's outcome is to be looked for in QBO: a create of a payment or an
+    adjustment that got no answer, or a server's error page after the client's retries
+    (QBO may have committed it before its gateway gave up); the others are found again by
+    name or DocNumber."""
+    return (
+        isinstance(sent.error, (UncertainOutcomeError, ServerError))
+        and plan.kind == "record"
+        and plan.outcome == "created"
+        and plan.entity in FOUND_BY_CONTENT
+    )
 
 
 def _failed(operation: OperationRecord, error: QBOError) -> OperationOutcome:
