@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,9 @@ from pushkit import TENANT, World, bulk_pusher, open_database, open_world
 
 from ledgerbridge.dataset import MACHINE_SHOP_START, machine_shop, machine_shop_settings
 from ledgerbridge.emulator import EmulatorConfig
-from ledgerbridge.engine import PushReport
+from ledgerbridge.engine import BulkPusher, PushReport
 from ledgerbridge.mapping import QBO_ENTITY
-from ledgerbridge.model import AnyRecord, Customer, Invoice
+from ledgerbridge.model import AnyRecord, Customer, Invoice, Item, ItemLine, TenantSettings
 from ledgerbridge.qbo import Governor, QBOLimits
 from ledgerbridge.store import Database, OperationStore, PlannedOperation
 
@@ -275,3 +275,69 @@ async def test_at_intuits_limits_the_governor_provokes_no_429(database: Database
     assert statuses[429] == 0, statuses
     assert pusher.stats.batched_writes > 2 * pusher.stats.single_writes, pusher.stats
     assert elapsed < 60
+
+
+def _auto_pusher(world: World, database: Database) -> BulkPusher:
+    return BulkPusher(
+        tenant_id=TENANT,
+        qbo=world.qbo,
+        records=world.records,
+        links=world.links,
+        settings=TenantSettings(),
+        operations=OperationStore(database),
+        trigger="auto",
+    )
+
+
+def _shop_invoice(app_id: str, number: str) -> Invoice:
+    line = ItemLine(item_id="s1", quantity=Decimal(2), unit_price=Decimal("100.00"))
+    return Invoice(
+        id=app_id, customer_id="c1", number=number, invoice_date=date(2026, 3, 2), lines=(line,)
+    )
+
+
+async def test_an_auto_run_creates_a_new_invoice_in_one_request(
+    world: World, database: Database
+) -> None:
+    """A save in the app: QBO refuses a taken DocNumber (6140), so an auto run does not look
+    it up first; the customer and item are linked already."""
+    world.put(Customer(id="c1", name="Acme Tooling"))
+    world.put(Item(id="s1", name="Machining", kind="service", sales_price=Decimal("100.00")))
+    world.put(_shop_invoice("inv0", "1000"))
+    await bulk_pusher(world, database).run()  # QBO now holds invoices: a look-up would run
+    world.put(_shop_invoice("inv1", "1001"))
+    sent = len(world.emulator.request_log(world.realm_id))
+    report = await _auto_pusher(world, database).run(record_types=["invoice"])
+    assert [r.outcome for r in report.results] == ["created"]
+    requests = list(world.emulator.request_log(world.realm_id))[sent:]
+    assert [r["path"].rsplit("/", 1)[-1] for r in requests] == ["invoice"]
+
+
+async def test_an_auto_run_links_the_invoice_qbo_already_holds_under_its_number(
+    world: World, database: Database
+) -> None:
+    """The bookkeeper typed invoice 1001 into QuickBooks; the app's 1001 is then saved. The
+    create is refused (6140), and the per-record path finds 1001 and links it."""
+    world.put(Customer(id="c1", name="Acme Tooling"))
+    world.put(Item(id="s1", name="Machining", kind="service", sales_price=Decimal("100.00")))
+    await bulk_pusher(world, database).run()
+    customer, item = world.link("customer", "c1"), world.link("item", "s1")
+    assert customer is not None and item is not None
+    typed = await world.qbo.invoices.create(
+        {
+            "DocNumber": "1001",
+            "CustomerRef": {"value": customer.qbo_id},
+            "Line": [
+                {
+                    "Amount": 150,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": {"value": item.qbo_id}},
+                }
+            ],
+        }
+    )
+    world.put(_shop_invoice("inv1", "1001"))
+    report = await _auto_pusher(world, database).run(record_types=["invoice"])
+    assert [(r.outcome, r.qbo_id) for r in report.results] == [("linked", str(typed["Id"]))]
+    assert [obj["DocNumber"] for obj in world.objects("Invoice")] == ["1001"]
+    assert world.read("Invoice", str(typed["Id"]))["TotalAmt"] in (200, Decimal("200.00"))

@@ -183,6 +183,9 @@ _NAMESPACES: Final[Mapping[str, str]] = {
     "Payment": "payments",
     "InventoryAdjustment": "inventory_adjustments",
 }
+#: the sales forms whose DocNumber QBO refuses when another sales form holds it (6140,
+#: ``QBO-REFERENCE.md`` 8.3); vendor documents are checked only if the company says so
+_DOC_NUMBER_UNIQUE: Final = frozenset({"Estimate", "Invoice", "CreditMemo", "RefundReceipt"})
 #: values per ``IN (...)`` query
 _IN_CHUNK: Final = 200
 #: writes whose results are stored together: a few batch requests' worth (each store
@@ -789,8 +792,8 @@ class BulkPusher:
             link = self._index.get((stored.record_type, stored.app_id))
             if stored.record_type in _NAME_LISTS or (link is not None and link.linked):
                 continue
-            if payload.get("DocNumber"):
-                entity = ENTITY[stored.record_type][0]
+            entity = ENTITY[stored.record_type][0]
+            if payload.get("DocNumber") and not self._refused_if_taken(entity):
                 wanted.setdefault(entity, set()).add(str(payload["DocNumber"]))
         for entity, numbers in sorted(wanted.items()):
             if not await self._any_before(entity):
@@ -803,6 +806,16 @@ class BulkPusher:
                 query = select(entity).where("DocNumber", "IN", ordered[start : start + _IN_CHUNK])
                 for row in rows(await self._qbo.query(query.to_sql()), entity):
                     found.setdefault(str(row.get("DocNumber")), []).append(row)
+
+    def _refused_if_taken(self, entity: str) -> bool:
+        """Whether a new ``entity`` is created without looking its DocNumber up first: in an
+        auto run (records the app has just saved, new ones mostly), for a sales form, which
+        QBO refuses when its DocNumber is taken (6140). The refusal goes to the per-record
+        path, which finds the holder by DocNumber and links it, as the look-up would have;
+        the run of one new invoice saves the look-up's request. Other runs look up in bulk:
+        an initial sync into a company with the shop's past documents would be refused one
+        record at a time."""
+        return self._trigger == "auto" and entity in _DOC_NUMBER_UNIQUE
 
     async def _any_before(self, entity: str) -> bool:
         """Whether QBO held any ``entity`` before the run wrote one (one ``COUNT(*)`` the
