@@ -54,11 +54,11 @@ from ._errors import (
     ServerError,
     StopError,
     ThrottledError,
-    error_from_response,
     error_from_transport,
     intuit_tid_of,
+    read_response,
 )
-from ._json import dumps, loads
+from ._json import dumps
 from ._query import Query
 from ._resources import (
     NameListResource,
@@ -430,9 +430,9 @@ class QBOClient:
             else:
                 tid = intuit_tid_of(response.headers)
                 self._log(method, path, str(response.status_code), tid, started, attempts)
-                found = error_from_response(response)
+                found, document = read_response(response)
                 if found is None:
-                    return self._document(response, tid), tid
+                    return self._document(response, document, tid), tid
                 error = found
             error.attempts = attempts
 
@@ -466,10 +466,10 @@ class QBOClient:
         return self._gate.slot(self.realm_id, batch=batch)
 
     @staticmethod
-    def _document(response: httpx.Response, tid: str | None) -> dict[str, Any]:
+    def _document(response: httpx.Response, document: Any, tid: str | None) -> dict[str, Any]:
+        """A success's JSON object, parsed by :func:`read_response` (an empty body: ``{}``)."""
         if not response.content:
             return {}
-        document = loads(response.content)
         if not isinstance(document, dict):
             raise ServerError("the answer is not a JSON object", intuit_tid=tid)
         return document

@@ -80,6 +80,7 @@ __all__ = [
     "error_from_fault",
     "error_from_response",
     "error_from_transport",
+    "read_response",
 ]
 
 #: The namespace of QBO's XML bodies (section 1.8: the recorded XML 429).
@@ -609,6 +610,12 @@ def error_from_response(response: httpx.Response) -> QBOError | None:
     unless its body is not JSON (a gateway page or a cut-off body: :class:`ServerError`),
     and an error status is classified by the status alone. The response must have been read.
     """
+    return read_response(response)[0]
+
+
+def read_response(response: httpx.Response) -> tuple[QBOError | None, Any]:
+    """:func:`error_from_response`, and the JSON document the body held (``None`` when it
+    held none), parsed once: a success's caller reads its answer from it."""
     status = response.status_code
     headers = response.headers
     tid = intuit_tid_of(headers)
@@ -632,20 +639,19 @@ def error_from_response(response: httpx.Response) -> QBOError | None:
         entries = _xml_fault(body)
         readable = entries is not None
     if entries is not None:
-        return _build(status, entries, intuit_tid=tid, retry_after=retry_after)
+        return _build(status, entries, intuit_tid=tid, retry_after=retry_after), document
     if 200 <= status < 300:
         if readable or (not body and status == 204):
-            return None
+            return None, document
         what = "an empty body" if not body else f"a body that is not JSON: {_snippet(body)!r}"
-        return ServerError(
-            f"QBO answered HTTP {status} with {what}",
-            status=status,
-            intuit_tid=tid,
+        error = ServerError(
+            f"QBO answered HTTP {status} with {what}", status=status, intuit_tid=tid
         )
+        return error, document
     detail = _snippet(body) if body else None
     reason = response.reason_phrase or "error"
     entry = FaultEntry(None, f"HTTP {status} {reason}", detail)
-    return _build(status, [entry], intuit_tid=tid, retry_after=retry_after)
+    return _build(status, [entry], intuit_tid=tid, retry_after=retry_after), document
 
 
 #: Failures that happen before a request leaves: a write that met one was not committed.
