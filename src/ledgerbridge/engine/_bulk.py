@@ -1074,7 +1074,7 @@ class BulkPusher:
                         *(plan.operation_of or (plan.link_type, plan.stored.app_id)),
                         plan.entity,
                         _ACTIONS[plan.outcome],
-                        payload=_jsonable(plan.item.body),
+                        payload=None if plan.item.body is None else dict(plan.item.body),
                     )
                     for plan in fresh
                 ],
@@ -1343,18 +1343,3 @@ def _failed(operation: OperationRecord, error: QBOError) -> OperationOutcome:
         error_code=None if error.code is None else str(error.code),
         message=error.user_message,
     )
-
-
-def _jsonable(value: Any) -> Any:
-    """A body as the operation log stores it: JSON, money as strings (bodies are built of
-    plain dicts and lists: exact type checks, a bulk push converts thousands)."""
-    kind = type(value)
-    if kind is dict:
-        return {key: _jsonable(item) for key, item in value.items()}
-    if kind is list or kind is tuple:
-        return [_jsonable(item) for item in value]
-    if kind is Decimal:
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    return value

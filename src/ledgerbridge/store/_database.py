@@ -27,9 +27,11 @@ Nothing here runs at import time: a :class:`Database` is made by an entry point 
 from __future__ import annotations
 
 import fcntl
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -62,13 +64,20 @@ class Database:
                     "an in-memory SQLite database cannot be shared between threads; "
                     "use a file (sqlite:///path/to/ledgerbridge.db)"
                 )
-            engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False})
+            engine = create_engine(
+                parsed,
+                echo=echo,
+                connect_args={"check_same_thread": False},
+                json_serializer=json_text,
+            )
             _configure_sqlite(engine)
         elif backend == "postgresql":
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
             try:
-                engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+                engine = create_engine(
+                    parsed, echo=echo, pool_pre_ping=True, json_serializer=json_text
+                )
             except ModuleNotFoundError:
                 raise StoreConfigurationError(
                     f"PostgreSQL needs a driver: install psycopg (pip install 'psycopg[binary]') "
@@ -155,6 +164,20 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, or in a child after ``fork``)."""
         self.engine.dispose()
+
+
+def json_text(value: object) -> str:
+    """How JSON columns are written: :func:`json.dumps`, with a ``Decimal`` (money in a QBO
+    request body the operation log keeps) as its exact text, and any mapping as an object."""
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
 
 
 def _configure_sqlite(engine: Engine) -> None:

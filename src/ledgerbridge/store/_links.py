@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -358,8 +358,8 @@ class LinkStore:
             rows[key] = _values(tenant_id, save, now)
         inserts = [row for key, row in rows.items() if key not in objects]
         updates = [row for key, row in rows.items() if key in objects]
-        if inserts:
-            session.execute(insert(Link), inserts)
+        if inserts:  # Core, not the ORM's bulk insert (which builds its unit of work)
+            session.connection().execute(insert(_LINKS), inserts)
         if updates:
             session.connection().execute(_UPDATE, [_bound(row) for row in updates])
         return [_link_record(rows[save.record_type, save.app_id]) for save in saves]
@@ -474,6 +474,7 @@ def _values(tenant_id: str, save: LinkSave, now: datetime) -> dict[str, Any]:
 
 
 #: the UPDATE of an existing link by :meth:`LinkStore.save_many` (executemany)
+_LINKS: Final = cast(Table, Link.__table__)
 _UPDATE: Final = (
     update(Link)
     .where(
