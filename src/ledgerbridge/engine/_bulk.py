@@ -1157,6 +1157,7 @@ class BulkPusher:
         for key, operation in list(self._open.items()):
             if (
                 operation.action != "create"
+                or operation.realm_id != self._qbo.realm_id  # sent to a company since left
                 or operation.qbo_type not in FOUND_BY_CONTENT
                 or not isinstance(operation.payload, Mapping)
                 or operation.record_type not in ENTITY
