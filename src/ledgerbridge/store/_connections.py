@@ -61,6 +61,7 @@ import uuid
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -91,6 +92,17 @@ from ._records import (
 from ._tables import ENVIRONMENTS, Connection, OAuthState, Tenant
 
 __all__ = ["ConnectionStore"]
+
+
+@dataclass(frozen=True)
+class _Refresh:
+    """One refresh, as its thread sees it: the connection, the access token QuickBooks
+    refused (``None``: a proactive refresh), the refresher and the loop it runs on."""
+
+    connection_id: str
+    rejected_access_token: str | None
+    refresher: Refresher
+    loop: asyncio.AbstractEventLoop
 
 
 #: refreshes of different connections one process runs at once (PostgreSQL; SQLite runs one)
@@ -373,10 +385,7 @@ class ConnectionStore:
             future = loop.run_in_executor(
                 self._threads,
                 self._refresh_blocking,
-                connection_id,
-                rejected_access_token,
-                refresher,
-                loop,
+                _Refresh(connection_id, rejected_access_token, refresher, loop),
             )
         except BaseException:
             lock.release()
@@ -392,71 +401,53 @@ class ConnectionStore:
                 locks = self._locks[loop] = {}
             return locks.setdefault(connection_id, asyncio.Lock())
 
-    def _refresh_blocking(
-        self,
-        connection_id: str,
-        rejected_access_token: str | None,
-        refresher: Refresher,
-        loop: asyncio.AbstractEventLoop,
-    ) -> ConnectionRecord:
+    def _refresh_blocking(self, call: _Refresh) -> ConnectionRecord:
         """The refresh itself, in a worker thread (see the module docstring)."""
         # Without the lock first: a caller that lost the race usually finds the new token
         # here, and then takes no lock at all.
         with self._db.session() as session:
-            settled = self._settled(self._row(session, connection_id), rejected_access_token)
+            row = self._row(session, call.connection_id)
+            settled = self._settled(row, call.rejected_access_token)
         if settled is not None:
             return settled
         if self._db.dialect == "sqlite":
             with self._db.file_lock("refresh"):
-                return self._refresh_beside(connection_id, rejected_access_token, refresher, loop)
-        return self._refresh_in_row_lock(connection_id, rejected_access_token, refresher, loop)
+                return self._refresh_beside(call)
+        return self._refresh_in_row_lock(call)
 
-    def _refresh_in_row_lock(
-        self,
-        connection_id: str,
-        rejected_access_token: str | None,
-        refresher: Refresher,
-        loop: asyncio.AbstractEventLoop,
-    ) -> ConnectionRecord:
+    def _refresh_in_row_lock(self, call: _Refresh) -> ConnectionRecord:
         """PostgreSQL: the row stays locked (``FOR UPDATE``) across the call to Intuit."""
         with self._db.transaction() as session:
-            row = self._locked(session, connection_id)
-            settled = self._settled(row, rejected_access_token)
+            row = self._locked(session, call.connection_id)
+            settled = self._settled(row, call.rejected_access_token)
             if settled is not None:
                 return settled
-            refresh_token = self._cipher.decrypt(row.refresh_token)
             try:
-                grant = self._call_refresher(refresher, refresh_token, loop, connection_id)
+                grant = self._call_refresher(call, self._cipher.decrypt(row.refresh_token))
             except RefreshRejected as exc:
                 rejection = exc
                 self._mark_rejected(row)
             else:
                 return self._store_grant(row, grant)
         # committed: the connection is disconnected
-        raise ConnectionDisconnectedError(connection_id, INVALID_GRANT_REASON) from rejection
+        raise ConnectionDisconnectedError(call.connection_id, INVALID_GRANT_REASON) from rejection
 
-    def _refresh_beside(
-        self,
-        connection_id: str,
-        rejected_access_token: str | None,
-        refresher: Refresher,
-        loop: asyncio.AbstractEventLoop,
-    ) -> ConnectionRecord:
+    def _refresh_beside(self, call: _Refresh) -> ConnectionRecord:
         """SQLite, under the refresh file lock: read, call Intuit holding no database lock,
         then write in a short transaction."""
         with self._db.session() as session:
-            row = self._row(session, connection_id)
-            settled = self._settled(row, rejected_access_token)
+            row = self._row(session, call.connection_id)
+            settled = self._settled(row, call.rejected_access_token)
             if settled is not None:
                 return settled
             sent = self._cipher.decrypt(row.refresh_token)
         rejection: RefreshRejected | None = None
         try:
-            grant = self._call_refresher(refresher, sent, loop, connection_id)
+            grant = self._call_refresher(call, sent)
         except RefreshRejected as exc:
             rejection = exc
         with self._db.transaction() as session:
-            row = self._locked(session, connection_id)
+            row = self._locked(session, call.connection_id)
             if row.status == "disconnected":  # disconnected while the call was out
                 raise ConnectionDisconnectedError(row.id, row.status_reason)
             if self._cipher.decrypt(row.refresh_token) != sent:
@@ -465,25 +456,19 @@ class ConnectionStore:
             if rejection is None:
                 return self._store_grant(row, grant)
             self._mark_rejected(row)
-        raise ConnectionDisconnectedError(connection_id, INVALID_GRANT_REASON) from rejection
+        raise ConnectionDisconnectedError(call.connection_id, INVALID_GRANT_REASON) from rejection
 
-    def _call_refresher(
-        self,
-        refresher: Refresher,
-        refresh_token: str,
-        loop: asyncio.AbstractEventLoop,
-        connection_id: str,
-    ) -> TokenGrant:
+    def _call_refresher(self, call: _Refresh, refresh_token: str) -> TokenGrant:
         """Run the refresher on the caller's loop and wait for it, ``refresh_timeout`` at most."""
-        call = asyncio.run_coroutine_threadsafe(_await(refresher, refresh_token), loop)
+        running = asyncio.run_coroutine_threadsafe(_await(call.refresher, refresh_token), call.loop)
         try:
-            return call.result(timeout=self._refresh_timeout)
+            return running.result(timeout=self._refresh_timeout)
         except TimeoutError:
-            if call.done():  # the refresher's own TimeoutError
+            if running.done():  # the refresher's own TimeoutError
                 raise
-            call.cancel()
+            running.cancel()
             raise TimeoutError(
-                f"the refresh of connection {connection_id} took longer than "
+                f"the refresh of connection {call.connection_id} took longer than "
                 f"{self._refresh_timeout:g} s; nothing was stored"
             ) from None
 
