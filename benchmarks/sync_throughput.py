@@ -100,6 +100,7 @@ class Options:
     auto_saves: int
     jobs: bool
     json_path: Path
+    overhead_only: bool = False
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -115,6 +116,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     add("--workers", type=int, default=2, help="worker processes (2)")
     add("--auto-saves", type=int, default=60, help="invoices saved at 5 a second (60)")
     add("--no-jobs", action="store_true", help="skip multi_realm and auto_sync_latency")
+    add(
+        "--overhead-only",
+        action="store_true",
+        help="only the engine overhead, printed (no results file): to compare two checkouts",
+    )
     add("--json", type=Path, default=DEFAULT_JSON, help=f"results file ({DEFAULT_JSON})")
     args = parser.parse_args(argv)
     numbers = (args.records, args.baseline_invoices, args.realms, args.realm_records)
@@ -131,6 +137,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         args.auto_saves,
         not args.no_jobs,
         args.json,
+        args.overhead_only,
     )
 
 
@@ -353,12 +360,25 @@ def run(options: Options, console: Console, workdir: Path) -> dict[str, Any]:
     return results
 
 
+def overhead_only(options: Options, workdir: Path) -> dict[str, Any]:
+    """The engine overhead phase alone, on the options' data set."""
+    records = machine_shop(records=options.records)
+    with emulator_process(options.model, options.time_scale) as served:
+        return asyncio.run(engine_overhead(served, Admin(served.base_url), workdir, records))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     console = Console()
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     workdir = Path(tempfile.mkdtemp(prefix="ledgerbridge-bench-"))
     started = time.monotonic()
+    if options.overhead_only:
+        try:
+            console.print(overhead_only(options, workdir))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     try:
         results = run(options, console, workdir)
     except BenchmarkError as exc:

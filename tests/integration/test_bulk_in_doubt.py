@@ -102,3 +102,56 @@ async def test_payments_and_adjustments_a_killed_worker_left_in_flight_are_linke
         resumed = operations.get(tenant_id=TENANT, operation_id=operation.id)
         assert resumed is not None and resumed.status == "succeeded"
     assert operations.open_of(tenant_id=TENANT) == {}
+
+
+async def test_a_bill_left_in_flight_is_resumed_not_refused(
+    world: World, database: Database
+) -> None:
+    """A killed worker left a received order and its bill written, their links unsaved and
+    their operations open: the next run finds the order, starts the bill's operation again
+    (it used to refuse the whole run: "already being synced"), and the order keeps one bill."""
+    settings = machine_shop_settings()
+    world.with_settings(settings)
+    records = machine_shop(RECORDS)
+    world.put_all(records)
+    await bulk_pusher(world, database, settings).run()
+    operations = OperationStore(database)
+    bills = [
+        op
+        for op in operations.list(tenant_id=TENANT, status="succeeded", limit=10_000)
+        if op.record_type == "purchase_order_bill"
+    ]
+    assert bills, "the data set has no received order"
+    left = bills[0]
+    for record_type in ("purchase_order", left.record_type):
+        world.links.unlink(tenant_id=TENANT, record_type=record_type, app_id=left.app_id)
+    world.records.mark_dirty(tenant_id=TENANT, record_type="purchase_order", app_id=left.app_id)
+    reopened = operations.create_many(
+        tenant_id=TENANT,
+        realm_id=world.realm_id,
+        trigger="bulk",
+        start=True,
+        operations=[
+            PlannedOperation("purchase_order", left.app_id, "PurchaseOrder", "create"),
+            PlannedOperation(left.record_type, left.app_id, "Bill", "create"),
+        ],
+    )
+    report = await bulk_pusher(world, database, settings).run()
+    assert not report.failed, [r.message for r in report.failed]
+    assert operations.open_of(tenant_id=TENANT) == {}
+    bill = world.link("purchase_order_bill", left.app_id)
+    assert bill is not None and bill.linked
+    order = world.link("purchase_order", left.app_id)
+    assert order is not None
+    linked = [
+        obj
+        for obj in world.objects("Bill")
+        if any(
+            txn.get("TxnType") == "PurchaseOrder" and txn.get("TxnId") == order.qbo_id
+            for txn in obj.get("LinkedTxn") or []
+        )
+    ]
+    assert len(linked) == 1, linked
+    for operation in reopened:
+        finished = operations.get(tenant_id=TENANT, operation_id=operation.id)
+        assert finished is not None and finished.status == "succeeded", finished

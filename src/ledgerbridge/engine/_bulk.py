@@ -262,6 +262,11 @@ class _Plan:
         return (self.stored.record_type, self.stored.app_id)
 
     @property
+    def operation_key(self) -> tuple[str, str]:
+        """The record the operation log files this write under."""
+        return self.operation_of or (self.link_type, self.stored.app_id)
+
+    @property
     def link_type(self) -> str:
         return PO_BILL if self.kind == "bill" else self.stored.record_type
 
@@ -910,6 +915,23 @@ class BulkPusher:
         for order in self._orders.values():
             if order.billed:
                 continue
+            bills = [
+                str(txn["TxnId"])
+                for txn in order.obj.get("LinkedTxn") or []
+                if txn.get("TxnType") == "Bill"
+            ]
+            if bills:
+                # billed by an earlier attempt whose link was lost: the per-record path
+                # re-attaches that bill, and the attempt's open operation is closed with it
+                self._fall_back(order.stored, "an order QuickBooks shows billed", fallbacks)
+                order.billed = True
+                left = self._open.pop((PO_BILL, order.stored.app_id), None)
+                if left is not None:
+                    self._operations.finish_many(
+                        tenant_id=self._tenant,
+                        outcomes=[OperationOutcome(left.id, "succeeded", qbo_id=bills[0])],
+                    )
+                continue
             line_ids = po_line_ids(order.record, order.obj)
             try:
                 payload = map_purchase_order_bill(
@@ -1054,14 +1076,14 @@ class BulkPusher:
         self.stats.add(stats)
 
     def _begin(self, plans: Sequence[_Plan]) -> list[OperationRecord]:
-        """The plans' operations, stored and started before anything is sent; a record's
-        operation a crash left open is started again instead, with its ``requestid``."""
-        resumed = {
-            plan.key: self._open.pop(plan.key)
-            for plan in plans
-            if plan.kind == "record" and plan.key in self._open
-        }
-        fresh = [plan for plan in plans if plan.key not in resumed or plan.kind != "record"]
+        """The plans' operations, stored and started before anything is sent; an operation a
+        crash left open under the same record (a record's own write, a received order's bill,
+        an estimate an invoice closes) is started again instead, with its ``requestid``."""
+        resumed: dict[int, OperationRecord] = {}
+        for index, plan in enumerate(plans):
+            left = self._open.pop(plan.operation_key, None)
+            if left is not None:
+                resumed[index] = left
         created = iter(
             self._operations.create_many(
                 tenant_id=self._tenant,
@@ -1071,12 +1093,13 @@ class BulkPusher:
                 start=True,
                 operations=[
                     PlannedOperation(
-                        *(plan.operation_of or (plan.link_type, plan.stored.app_id)),
+                        *plan.operation_key,
                         plan.entity,
                         _ACTIONS[plan.outcome],
                         payload=None if plan.item.body is None else dict(plan.item.body),
                     )
-                    for plan in fresh
+                    for index, plan in enumerate(plans)
+                    if index not in resumed
                 ],
             )
         )
@@ -1084,8 +1107,7 @@ class BulkPusher:
             tenant_id=self._tenant, operation_ids=[op.id for op in resumed.values()]
         )
         return [
-            resumed[plan.key] if plan.kind == "record" and plan.key in resumed else next(created)
-            for plan in plans
+            resumed[index] if index in resumed else next(created) for index in range(len(plans))
         ]
 
     def _settle(
