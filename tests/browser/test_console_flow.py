@@ -109,7 +109,9 @@ def test_4_push_a_record_and_watch_its_status(page: Any) -> None:
     assert "waiting to sync" in _status(page, app_id).inner_text()
     row.get_by_role("button", name="Push").click()
     status = _status(page, app_id)
-    status.filter(has_text="synced").wait_for()
+    # generous: in CI, pushes that coincided with the periodic jobs (minute :00, :20) have
+    # taken more than 15 s twice (not understood yet); here it takes about 2 s
+    status.filter(has_text="synced").wait_for(timeout=45_000)
     assert re.search(r"Customer \d+", row.inner_text())
     screenshot(page, "04-records")
 
@@ -121,7 +123,7 @@ def test_5_an_error_from_quickbooks_is_shown_and_retried(page: Any, deployment: 
     page.goto(page.url.rsplit("/records/", 1)[0] + "/records/invoice")
     app_id = page.locator("#records-body tr").first.get_attribute("data-record")
     page.locator(f'tr[data-record="{app_id}"]').get_by_role("button", name="Push").click()
-    _status(page, app_id).filter(has_text="failed").wait_for()
+    _status(page, app_id).filter(has_text="failed").wait_for(timeout=45_000)
     page.get_by_role("link", name=re.compile("Error queue")).click()
     group = page.locator("[data-group]").first
     assert "6210" in group.inner_text()
@@ -131,7 +133,7 @@ def test_5_an_error_from_quickbooks_is_shown_and_retried(page: Any, deployment: 
     page.get_by_role("button", name=re.compile(r"Retry all")).click()
     page.get_by_role("link", name="Records").click()
     page.goto(page.url.rsplit("/records/", 1)[0] + "/records/invoice")
-    _status(page, app_id).filter(has_text="synced").wait_for()
+    _status(page, app_id).filter(has_text="synced").wait_for(timeout=45_000)
     page.get_by_role("link", name=re.compile("Error queue")).click()
     assert "Nothing is waiting" in page.inner_text("main")
 
