@@ -10,7 +10,7 @@ from pushkit import TENANT, World, bulk_pusher
 
 from ledgerbridge.dataset import machine_shop, machine_shop_settings
 from ledgerbridge.model import AnyRecord
-from ledgerbridge.store import Database, OperationStore, PlannedOperation
+from ledgerbridge.store import Database, OperationRecord, OperationStore, PlannedOperation
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -59,6 +59,19 @@ async def test_payments_made_but_answered_with_a_gateway_error_are_found_not_pos
     assert {op.status for op in operations} == {"succeeded"}
 
 
+async def _synced_shop(world: World, database: Database) -> tuple[list[AnyRecord], OperationStore]:
+    """The machine shop pushed once; its records and the operation log."""
+    world.with_settings(machine_shop_settings())
+    records = machine_shop(RECORDS)
+    world.put_all(records)
+    await bulk_pusher(world, database, machine_shop_settings()).run()
+    return records, OperationStore(database)
+
+
+def _written(operations: OperationStore) -> list[OperationRecord]:
+    return operations.list(tenant_id=TENANT, status="succeeded", limit=10_000)
+
+
 async def test_payments_and_adjustments_a_killed_worker_left_in_flight_are_linked_on_resume(
     world: World, database: Database
 ) -> None:
@@ -66,15 +79,9 @@ async def test_payments_and_adjustments_a_killed_worker_left_in_flight_are_linke
     open with the bodies sent. The next run finds each object, links it, closes its
     operation, and writes nothing."""
     settings = machine_shop_settings()
-    world.with_settings(settings)
-    records = machine_shop(RECORDS)
-    world.put_all(records)
-    await bulk_pusher(world, database, settings).run()
-    operations = OperationStore(database)
+    records, operations = await _synced_shop(world, database)
     sent = [
-        op
-        for op in operations.list(tenant_id=TENANT, status="succeeded", limit=10_000)
-        if op.record_type in IN_DOUBT and op.action == "create"
+        op for op in _written(operations) if op.record_type in IN_DOUBT and op.action == "create"
     ]
     assert {op.record_type for op in sent} == set(IN_DOUBT)
     for op in sent:  # the links were never stored; the operations left running
@@ -111,16 +118,8 @@ async def test_a_bill_left_in_flight_is_resumed_not_refused(
     their operations open: the next run finds the order, starts the bill's operation again
     (it used to refuse the whole run: "already being synced"), and the order keeps one bill."""
     settings = machine_shop_settings()
-    world.with_settings(settings)
-    records = machine_shop(RECORDS)
-    world.put_all(records)
-    await bulk_pusher(world, database, settings).run()
-    operations = OperationStore(database)
-    bills = [
-        op
-        for op in operations.list(tenant_id=TENANT, status="succeeded", limit=10_000)
-        if op.record_type == "purchase_order_bill"
-    ]
+    _, operations = await _synced_shop(world, database)
+    bills = [op for op in _written(operations) if op.record_type == "purchase_order_bill"]
     assert bills, "the data set has no received order"
     left = bills[0]
     for record_type in ("purchase_order", left.record_type):
