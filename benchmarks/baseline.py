@@ -135,16 +135,27 @@ def _readme_loop(
     from quickbooks.objects.item import Item
 
     [income] = Account.filter(Name="Sales of Product Income", qb=client)
+
+    def new_customer(name: str) -> Any:
+        customer = Customer()
+        customer.DisplayName = name
+        customer.save(qb=client)
+        return customer
+
+    def new_item(name: str) -> Any:
+        item = Item()
+        item.Name = name
+        item.Type = "NonInventory"
+        item.IncomeAccountRef = income.to_ref()
+        item.save(qb=client)
+        return item
+
     for kind, app_id in create:
-        record = by_id[kind, app_id]
-        new: Any = Customer() if kind == "customer" else Item()
+        name = by_id[kind, app_id].name  # type: ignore[union-attr]
         if kind == "customer":
-            new.DisplayName = qbo_name(record.name, kind="display_name")  # type: ignore[union-attr]
+            new_customer(qbo_name(name, kind="display_name"))
         else:
-            new.Name = qbo_name(record.name, kind="item")  # type: ignore[union-attr]
-            new.Type = "NonInventory"
-            new.IncomeAccountRef = income.to_ref()
-        new.save(qb=client)
+            new_item(qbo_name(name, kind="item"))
     writes = 0
     for invoice in invoices:
         app_customer = by_id["customer", invoice.customer_id]
@@ -153,9 +164,7 @@ def _readme_loop(
         if found:
             customer = found[0]
         else:
-            customer = Customer()
-            customer.DisplayName = name
-            customer.save(qb=client)
+            customer = new_customer(name)
             writes += 1
         qb_invoice = QBInvoice()
         qb_invoice.CustomerRef = customer.to_ref()
@@ -168,11 +177,7 @@ def _readme_loop(
                 if found_items:
                     item = found_items[0]
                 else:
-                    item = Item()
-                    item.Name = item_name
-                    item.Type = "NonInventory"
-                    item.IncomeAccountRef = income.to_ref()
-                    item.save(qb=client)
+                    item = new_item(item_name)
                     writes += 1
                 amount = (line.quantity * line.unit_price).quantize(CENT, ROUND_HALF_UP)
                 detail = SalesItemLineDetail()
