@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
@@ -108,6 +108,11 @@ class DataAPI:
             return fault_response(emulator, fault)
         try:
             return await self._serve(request, ledger, head)
+        except ClientDisconnect:
+            # The client went away before its body arrived (it was killed, its connection
+            # dropped): QBO never got the request, so nothing was done and nothing is kept
+            # for its requestid. The answer goes nowhere.
+            return Response(status_code=400)
         finally:
             emulator.throttle.release(key)
 
@@ -152,6 +157,8 @@ class DataAPI:
             document = await self._dispatch(request, ledger, params)
         except _faults.FaultError as fault:
             return fault_response(emulator, fault)
+        except ClientDisconnect:
+            raise  # not an answer: the request never arrived (``handle``)
         except Exception:
             # QBO answers an internal error with a SystemFault, never a bare 500 page.
             _log.exception("emulator error on %s %s", request.method, request.url.path)

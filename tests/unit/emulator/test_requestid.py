@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -48,6 +49,46 @@ def test_failed_write_replays_its_fault(realm: Realm, acme: Obj) -> None:
     fixed = realm.post("invoice", invoice_body(acme["Id"]), requestid="broken-1")
     assert (fixed.status_code, fixed.content) == (400, broken.content)
     assert count(realm, "Invoice") == 0
+
+
+def test_a_write_whose_client_went_away_before_its_body_arrived_is_not_replayed(
+    realm: Realm,
+) -> None:
+    """A client killed while sending its body: QBO never got the request, so nothing is kept
+    under its requestid and the retry (same id, after a restart) writes the customer."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    path = f"/v3/company/{realm.realm_id}/customer"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"requestid=gone-1&minorversion=75",
+        "headers": [
+            (b"host", b"emulator.test"),
+            (b"authorization", f"Bearer {realm.access_token}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"40"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("emulator.test", 80),
+    }
+    asyncio.run(create_app(realm.emulator)(scope, receive, send))  # type: ignore[arg-type]
+    assert count(realm, "Customer") == 0
+    retried = realm.post("customer", {"DisplayName": "Arrived"}, requestid="gone-1")
+    assert ok(retried, "Customer")["DisplayName"] == "Arrived"
+    assert count(realm, "Customer") == 1
 
 
 def test_repeated_update_applies_once(realm: Realm, acme: Obj) -> None:
