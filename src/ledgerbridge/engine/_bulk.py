@@ -84,6 +84,7 @@ from ledgerbridge.model import (
     to_decimal,
 )
 from ledgerbridge.qbo import (
+    BATCH_MAX_ITEMS,
     BatchItem,
     QBOClient,
     QBOError,
@@ -306,6 +307,8 @@ class _Sending:
     failed: set[tuple[str, str]] = field(default_factory=set)
     #: writes without an answer, looked for in QBO once the dispatch is done (``_in_doubt``)
     in_doubt: list[tuple[_Plan, OperationRecord, Sent]] = field(default_factory=list)
+    #: writes planned but not yet queued: fewer than a batch, until more are planned
+    held: list[Write] = field(default_factory=list)
 
 
 @dataclass
@@ -489,11 +492,12 @@ class BulkPusher:
                 plans.extend(planned)
                 deferred.extend(waiting)
                 plans = await self._close_estimates(plans, fallbacks)
-                await self._enqueue(plans, queue, sending)
+                await self._enqueue(plans, queue, sending, whole_batches=True)
                 plans = []
                 if self._blocking is not None:
                     break
         finally:
+            queue.put(sending.held)
             queue.close()
             await dispatch
         return deferred
@@ -1037,8 +1041,17 @@ class BulkPusher:
         await self._dispatch(queue, sending)
         return sending.failed
 
-    async def _enqueue(self, plans: Sequence[_Plan], queue: WriteQueue, sending: _Sending) -> None:
-        """Store the plans' operations (in a worker thread), then queue their writes."""
+    async def _enqueue(
+        self,
+        plans: Sequence[_Plan],
+        queue: WriteQueue,
+        sending: _Sending,
+        *,
+        whole_batches: bool = False,
+    ) -> None:
+        """Store the plans' operations (in a worker thread), then queue their writes. With
+        ``whole_batches`` (more is being planned) the writes past the last full batch wait in
+        ``sending.held`` for the next call: queued, they would go out one request each."""
         if not plans:
             return
         async with self._storing:
@@ -1046,10 +1059,13 @@ class BulkPusher:
         first = len(sending.plans)
         sending.plans.extend(plans)
         sending.operations.extend(operations)
-        queue.put(
+        writes = sending.held + [
             Write(plan.item, first + index, request_id=operation.request_id)
             for index, (plan, operation) in enumerate(zip(plans, operations, strict=True))
-        )
+        ]
+        whole = len(writes) - len(writes) % BATCH_MAX_ITEMS if whole_batches else len(writes)
+        sending.held = writes[whole:]
+        queue.put(writes[:whole])
 
     async def _dispatch(self, queue: WriteQueue, sending: _Sending) -> None:
         """Send what the queue gets until it is closed; store the results as they come."""

@@ -17,6 +17,11 @@ depend on each other (one wave of the bulk push):
   the plain senders keep taking them one by one. The governor keeps the minute room the
   remaining batches need (its "batch priority"), so plain traffic takes the other 460 places
   and never crowds the batches out.
+* **a single write only takes what no batch can carry now**: the last writes (fewer than a
+  batch), or any write while the governor holds a batch back (``_HELD_AFTER``: its budget
+  for the minute is spent, or every place is taken). While batches go straight through, a
+  full batch's writes wait for the next batch sender to come back: each single write would
+  cost a request, on both sides, for what a batch item carries at almost no cost.
 * **results are handed over per request**: ``on_done`` gets every write of one request with
   its answer (the object, or the :class:`QBOError` of that write), so that the caller records
   a whole batch in one store transaction. ``on_sending`` is called with the writes of a
@@ -55,6 +60,9 @@ __all__ = ["DispatchStats", "Dispatcher", "Sent", "Write", "WriteQueue", "refuse
 #: batch senders by default: enough to spend the batch budget of a minute in a burst when
 #: each batch takes a few seconds to answer
 _DEFAULT_BATCH_SENDERS: Final = 4
+#: seconds a batch waits for the governor before the single-write senders count it as held
+#: back and take the writes it would have carried (an admission with room is immediate)
+_HELD_AFTER: Final = 0.05
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,10 @@ class WriteQueue:
     def close(self) -> None:
         """Nothing more will come: the senders take what is left and stop."""
         self._closed = True
+        self._changed.set()
+
+    def wake(self) -> None:
+        """Wake the senders waiting in :meth:`changed`, to look at the queue again."""
         self._changed.set()
 
     def popleft(self) -> Write:
@@ -225,13 +237,25 @@ class _Round:
         self.stats = DispatchStats()
         self.blocking: QBOError | None = None
         #: batch senders waiting for writes to take (not in flight, not waiting for the
-        #: governor): while one is, single-write senders leave a full batch's writes to it
+        #: governor)
         self.batch_idle = 0
+        #: batch senders the governor has kept waiting longer than ``_HELD_AFTER``
+        self.batches_held = 0
 
-    def _batch_wants(self) -> bool:
-        """A batch sender is free to take the queued writes in one request: a single write
-        would spend a request (of the minute's 500) on what a batch item carries for free."""
-        return self.batch_idle > 0 and len(self.queue) >= self.dispatcher._batch_size
+    def _left_to_batches(self) -> bool:
+        """Whether single-write senders leave the queued writes to the batch senders: a
+        single write spends a request (of the minute's 500, and the time of both sides) on
+        what a batch item carries almost for free. They leave a full batch's writes unless the
+        governor holds the batches back, and fewer when a batch sender is free to take them."""
+        if self.batches_held:
+            return False
+        if len(self.queue) >= self.dispatcher._batch_size:
+            return True
+        return self.batch_idle > 0 and self._batch_ready()
+
+    def _held(self) -> None:
+        self.batches_held += 1
+        self.queue.wake()
 
     def _batch_ready(self) -> bool:
         """A full batch is queued, or the last writes of a closed queue when there are more
@@ -256,8 +280,12 @@ class _Round:
                 continue
             request_id = self.dispatcher._new_request_id()
             taken: list[Write] = []
+            hold = _Hold(self)
 
-            def take(request_id: str = request_id, taken: list[Write] = taken) -> list[BatchItem]:
+            def take(
+                request_id: str = request_id, taken: list[Write] = taken, hold: _Hold = hold
+            ) -> list[BatchItem]:
+                hold.admitted()
                 if self.blocking is not None or not self._batch_ready():
                     return []
                 while len(self.queue) and len(taken) < size:
@@ -266,7 +294,10 @@ class _Round:
                     self._sending(taken, request_id)
                 return [write.item for write in taken]
 
-            results = await qbo.batch_when_admitted(take, request_id=request_id)
+            try:
+                results = await qbo.batch_when_admitted(take, request_id=request_id)
+            finally:
+                hold.admitted()
             if not taken:
                 continue  # the plain senders took the writes meanwhile
             self.stats.batch_requests += 1
@@ -282,7 +313,7 @@ class _Round:
     async def send_singles(self) -> None:
         qbo = self.dispatcher._qbo
         while self.blocking is None:
-            if not len(self.queue) or self._batch_wants():
+            if not len(self.queue) or self._left_to_batches():
                 if self.queue.closed and not len(self.queue):
                     return
                 await self.queue.changed()
@@ -319,3 +350,29 @@ class _Round:
         outcome = self.on_done(sent)
         if inspect.isawaitable(outcome):
             await outcome
+
+
+class _Hold:
+    """One batch sender's wait for the governor: counted in ``batches_held`` from
+    ``_HELD_AFTER`` seconds on, until it is admitted (or gives up)."""
+
+    def __init__(self, round_: _Round) -> None:
+        self._round = round_
+        self._counted = False
+        self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            _HELD_AFTER, self._held
+        )
+
+    def _held(self) -> None:
+        self._timer = None
+        self._counted = True
+        self._round._held()
+
+    def admitted(self) -> None:
+        """The wait is over (idempotent)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._counted:
+            self._counted = False
+            self._round.batches_held -= 1

@@ -215,3 +215,14 @@ async def test_writes_queued_while_it_runs_are_sent_and_batches_wait_to_be_full(
     assert stats.batch_sizes[:-1] == [30] * (len(stats.batch_sizes) - 1)
     with pytest.raises(RuntimeError):
         queue.put(customers(1))
+
+
+async def test_while_batches_go_straight_through_single_writes_only_take_the_last_few() -> None:
+    """No limit holds the batches back: a single write would spend a request on what a batch
+    carries almost for free, so only the last writes (fewer than a batch) go alone."""
+    async with company(latency_ms=5) as shop:  # requests in flight side by side
+        done = Collected()
+        stats = await Dispatcher(shop.qbo, in_flight=10).run(customers(500), done)
+    assert len(done.sent) == 500 and all(s.ok for s in done.sent)
+    assert stats.single_writes < 30, stats
+    assert stats.batch_sizes.count(30) >= len(stats.batch_sizes) - 1, stats
