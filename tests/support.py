@@ -93,3 +93,24 @@ def serve_in_thread(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def http_scope(
+    method: str, path: str, *, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+) -> dict[str, Any]:
+    """An ASGI HTTP scope, for calling an app directly with a ``receive`` of the test's own
+    (a client that goes away, a body that must not be read)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers or [],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }

@@ -64,26 +64,17 @@ def test_a_write_whose_client_went_away_before_its_body_arrived_is_not_replayed(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    path = f"/v3/company/{realm.realm_id}/customer"
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"requestid=gone-1&minorversion=75",
-        "headers": [
+    scope = support.http_scope(
+        "POST",
+        f"/v3/company/{realm.realm_id}/customer",
+        query=b"requestid=gone-1&minorversion=75",
+        headers=[
             (b"host", b"emulator.test"),
             (b"authorization", f"Bearer {realm.access_token}".encode()),
             (b"content-type", b"application/json"),
             (b"content-length", b"40"),
         ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("emulator.test", 80),
-    }
+    )
     asyncio.run(create_app(realm.emulator)(scope, receive, send))  # type: ignore[arg-type]
     assert count(realm, "Customer") == 0
     retried = realm.post("customer", {"DisplayName": "Arrived"}, requestid="gone-1")

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from ledgerbridge.qbo import sign_notification
 from ledgerbridge.store import Database, InboundStore, ReceivedNotification
 from ledgerbridge.web import WEBHOOK_PATH, create_app, webhook_router
+from support import http_scope
 
 pytestmark = pytest.mark.anyio
 
@@ -118,20 +119,8 @@ async def test_a_declared_oversized_body_is_refused_unread(database: Database) -
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": WEBHOOK_PATH,
-        "raw_path": WEBHOOK_PATH.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-length", b"10485760"), (b"intuit-signature", b"AAAA")],
-        "client": ("127.0.0.1", 5000),
-        "server": ("lb.test", 80),
-    }
+    headers = [(b"content-length", b"10485760"), (b"intuit-signature", b"AAAA")]
+    scope = http_scope("POST", WEBHOOK_PATH, headers=headers)
     await endpoint.app(scope, receive, send)
     assert messages[0]["status"] == 413
     assert endpoint.store.pending() == []
