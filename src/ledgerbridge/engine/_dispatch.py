@@ -253,10 +253,6 @@ class _Round:
             return True
         return self.batch_idle > 0 and self._batch_ready()
 
-    def _held(self) -> None:
-        self.batches_held += 1
-        self.queue.wake()
-
     def _batch_ready(self) -> bool:
         """A full batch is queued, or the last writes of a closed queue when there are more
         than the single-write senders take at once (a few last writes go out side by side,
@@ -366,7 +362,8 @@ class _Hold:
     def _held(self) -> None:
         self._timer = None
         self._counted = True
-        self._round._held()
+        self._round.batches_held += 1
+        self._round.queue.wake()  # the single-write senders look again
 
     def admitted(self) -> None:
         """The wait is over (idempotent)."""
