@@ -252,15 +252,21 @@ async def test_received_purchase_orders_are_billed_once(shop: Shop) -> None:
 @pytest.mark.anyio
 async def test_stock_counts_adjust_quantities_by_the_difference(shop: Shop) -> None:
     """Each stock count is one InventoryAdjustment of its item by the difference between
-    the count and what QBO held: the opening quantity, then the previous count."""
-    held = {item.id: item.quantity_on_hand for item in shop.of(Item)}
+    the count and what QBO held: after the run's invoices and bills for the first count of
+    an item, then the previous count; each counted item ends at its last count."""
+    last: dict[str, Decimal] = {}
     for level in shop.of(InventoryLevel):
         [line] = shop.qbo(level)["Line"]
         detail = line["ItemAdjustmentLineDetail"]
         assert detail["ItemRef"]["value"] == shop.qbo_id("item", level.item_id)
-        before = held[level.item_id] or Decimal(0)
-        assert to_decimal(detail["QtyDiff"]) == level.quantity_on_hand - before, level.id
-        held[level.item_id] = level.quantity_on_hand
+        if level.item_id in last:
+            expected = level.quantity_on_hand - last[level.item_id]
+            assert to_decimal(detail["QtyDiff"]) == expected, level.id
+        last[level.item_id] = level.quantity_on_hand
+    assert last
+    for item_id, counted in last.items():
+        item = shop.world.read("Item", shop.qbo_id("item", item_id))
+        assert to_decimal(item["QtyOnHand"]) == counted, item_id
 
 
 # -- pushing again ----------------------------------------------------------------------------

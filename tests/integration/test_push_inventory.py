@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
 import pytest
-from pushkit import TENANT, World, money
+from pushkit import TENANT, World, bulk_pusher, money
 
-from ledgerbridge.engine import PUSH_ORDER
-from ledgerbridge.model import InventoryLevel, Item, TenantSettings
+from ledgerbridge.engine import PUSH_ORDER, WAVES
+from ledgerbridge.model import (
+    Customer,
+    InventoryLevel,
+    Invoice,
+    Item,
+    ItemLine,
+    TenantSettings,
+)
+from ledgerbridge.store import Database
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -41,9 +49,10 @@ def _adjustments(world: World) -> list[Decimal]:
     ]
 
 
-def test_inventory_levels_are_pushed_after_items() -> None:
-    """push_dirty sends levels right after the items they count."""
-    assert PUSH_ORDER.index("inventory_level") == PUSH_ORDER.index("item") + 1
+def test_inventory_levels_are_pushed_last_in_both_paths() -> None:
+    """Counts go after every transaction that moves QBO's quantities, alone in the last wave."""
+    assert PUSH_ORDER[-1] == "inventory_level"
+    assert WAVES[-1] == ("inventory_level",)
 
 
 async def test_a_level_adjusts_quantity_by_the_difference(world: World) -> None:
@@ -150,3 +159,140 @@ async def test_push_dirty_sends_the_item_then_its_level(world: World) -> None:
     ]
     assert _adjustments(world) == [Decimal(-6)]
     assert _on_hand(world) == Decimal(4)
+
+
+# -- an item's own quantity_on_hand ----------------------------------------------------------
+def _recount(world: World, quantity: str, **changes: object) -> None:
+    world.put(
+        Item(
+            id="i1", name="Bar Stock", kind="inventory", quantity_on_hand=Decimal(quantity)
+        ).model_copy(update=changes)
+    )
+
+
+async def test_a_linked_items_new_count_adjusts_quickbooks_by_the_difference(
+    world: World,
+) -> None:
+    """The app counts 14 where it sent 10: the item's update, then an adjustment of +4."""
+    _bar_stock(world)
+    await world.pusher.push("item", "i1")
+    writes = len(world.writes())
+    _recount(world, "14")
+    result = await world.pusher.push("item", "i1")
+    assert result.outcome == "updated" and result.warning is None, result.message
+    assert world.write_paths(writes) == ["item", "inventoryadjustment"]
+    assert _adjustments(world) == [Decimal(4)]
+    assert _on_hand(world) == Decimal(14)
+
+    # the same count again, another field changed: the update only
+    writes = len(world.writes())
+    _recount(world, "14", sales_price=Decimal("12.50"))
+    assert (await world.pusher.push("item", "i1")).outcome == "updated"
+    assert world.write_paths(writes) == ["item"]
+    assert _on_hand(world) == Decimal(14)
+
+
+async def test_an_item_without_a_count_leaves_quickbooks_quantity_alone(world: World) -> None:
+    """quantity_on_hand left out of an update: QBO keeps its 10, no adjustment."""
+    _bar_stock(world)
+    await world.pusher.push("item", "i1")
+    world.put(Item(id="i1", name="Bar Stock", kind="inventory", sales_price=Decimal(9)))
+    assert (await world.pusher.push("item", "i1")).outcome == "updated"
+    assert world.objects("InventoryAdjustment") == []
+    assert _on_hand(world) == Decimal(10)
+
+
+async def test_an_items_count_moves_no_quantity_when_the_app_is_the_inventory_master(
+    world: World,
+) -> None:
+    """app_master: the item is a NonInventory item in QBO; a new count adjusts nothing."""
+    world.with_settings(TenantSettings(inventory_mode="app_master"))
+    _bar_stock(world)
+    await world.pusher.push("item", "i1")
+    _recount(world, "14")
+    assert (await world.pusher.push("item", "i1")).outcome == "updated"
+    assert world.objects("InventoryAdjustment") == []
+
+
+async def test_an_item_matched_by_name_takes_the_apps_count(world: World) -> None:
+    """QBO has "bar  stock" with 3 on hand; the app's Bar Stock (10) links to it and
+    QBO's quantity is adjusted by +7, in both push paths."""
+    existing = await world.qbo.items.create(
+        {
+            "Name": "bar  stock",
+            "Type": "Inventory",
+            "TrackQtyOnHand": True,
+            "QtyOnHand": 3,
+            "InvStartDate": "2026-01-01",
+            "IncomeAccountRef": {"value": _account_id(world, "Sales of Product Income")},
+            "ExpenseAccountRef": {"value": _account_id(world, "Cost of Goods Sold")},
+            "AssetAccountRef": {"value": _account_id(world, "Inventory Asset")},
+        }
+    )
+    _bar_stock(world)
+    result = await world.pusher.push("item", "i1")
+    assert result.outcome == "linked" and result.qbo_id == existing["Id"], result.message
+    assert _adjustments(world) == [Decimal(7)]
+    assert _on_hand(world) == Decimal(10)
+
+
+def _account_id(world: World, name: str) -> str:
+    return next(str(a["Id"]) for a in world.objects("Account") if a["Name"] == name)
+
+
+def _sale_of_three(world: World) -> None:
+    world.put_all(
+        [
+            Customer(id="c1", name="Acme Tooling"),
+            Invoice(
+                id="inv1",
+                customer_id="c1",
+                number="1001",
+                invoice_date=date(2026, 3, 2),
+                lines=(ItemLine(item_id="i1", quantity=Decimal(3), unit_price=Decimal(20)),),
+            ),
+        ]
+    )
+
+
+@pytest.mark.parametrize("path", ["per_record", "bulk"])
+async def test_a_count_that_includes_the_runs_sales_does_not_remove_them_twice(
+    world: World, database: Database, path: str
+) -> None:
+    """10 on hand in QBO; the app invoices 3 and counts 7, both in one run, by a new count
+    of the item and by a stock count: QBO ends at 7 (the invoice takes 3, then nothing is
+    left to adjust), not at 4."""
+    _bar_stock(world)
+    await world.pusher.push("item", "i1")
+    _sale_of_three(world)
+    _recount(world, "7")
+    _level(world, "7")
+    if path == "bulk":
+        report = await bulk_pusher(world, database).run()
+    else:
+        report = await world.pusher.push_dirty()
+    outcomes = {(r.record_type, r.app_id): r.outcome for r in report.results}
+    assert outcomes[("invoice", "inv1")] == "created"
+    assert outcomes[("item", "i1")] == "updated"
+    assert outcomes[("inventory_level", "l1")] == "skipped"
+    assert _on_hand(world) == Decimal(7)
+    assert world.objects("InventoryAdjustment") == []
+    assert world.dirty() == set()
+
+
+async def test_the_bulk_path_adjusts_a_linked_items_new_count(
+    world: World, database: Database
+) -> None:
+    """A resync where only the count changed: the item's update and its adjustment; the
+    next resync sends nothing."""
+    _bar_stock(world)
+    await world.pusher.push("item", "i1")
+    writes = len(world.writes())
+    _recount(world, "12.5")
+    report = await bulk_pusher(world, database).run()
+    assert [(r.record_type, r.outcome) for r in report.results] == [("item", "updated")]
+    assert world.write_paths(writes) == ["item", "inventoryadjustment"]
+    assert _on_hand(world) == Decimal("12.5")
+    writes = len(world.writes())
+    again = await bulk_pusher(world, database).run()
+    assert again.results == [] and world.write_paths(writes) == []

@@ -8,10 +8,12 @@ requests of up to 30 operations, ``QBO-REFERENCE.md`` section 5). :class:`BulkPu
 the same records by the same rules in far fewer requests:
 
 1. **Waves** (:data:`WAVES`): customers; projects (sub-customers); vendors and items; sales
-   orders and inventory levels; invoices and purchase orders; payments, credit memos,
-   refunds and bills (received orders' bills among them). A wave refers only to the waves
-   before it; a record that refers to another record of its own wave (a sub-customer) waits
-   for the wave's next round.
+   orders; invoices and purchase orders; payments, credit memos, refunds and bills (received
+   orders' bills among them); last the stock counts, once the run's transactions have moved
+   QBO's quantities: inventory levels, and the linked inventory items whose count may move
+   QBO's quantity (:meth:`Pusher.counted_later`). A wave refers only to the waves before it;
+   a record that refers to another record of its own wave (a sub-customer) waits for the
+   wave's next round.
 2. **Look-ups in bulk**, only what the records to write need: each QBO list record a
    setting or a record names (an account, a payment method, terms, the charge item, a
    category) once a run, by the per-record path's own rule (:meth:`Pusher.resolve_list`);
@@ -35,7 +37,9 @@ the same records by the same rules in far fewer requests:
    (``_push_support``, ``_push_map``, ``_push_names``, :class:`Pusher`). What the bulk path
    does not do cleanly goes to :meth:`Pusher.push_stored` for that record: a deletion, a
    record sent again after its deletion, a linked inventory level or payment (their updates
-   read QBO first), an order whose bill is already in QBO, a reference that is not linked
+   read QBO first), a linked inventory item whose count may have changed or an item matched
+   by name whose count differs (an adjustment follows its update), an order whose bill is
+   already in QBO, a reference that is not linked
    (Pusher pushes the dependency first), a payment method or category QBO lacks, a refund
    account of the wrong type, and any write QBO refused with a conflict to resolve (6240
    duplicate name, 5010 stale SyncToken, 610 missing object) or left uncertain. Other
@@ -76,6 +80,7 @@ from ledgerbridge.model import (
     Customer,
     InventoryLevel,
     Invoice,
+    Item,
     Payment,
     Project,
     PurchaseOrder,
@@ -148,9 +153,10 @@ WAVES: Final[tuple[tuple[str, ...], ...]] = (
     ("customer",),
     ("project",),
     ("vendor", "item"),
-    ("inventory_level", "sales_order"),
+    ("sales_order",),
     ("invoice", "purchase_order"),
     ("payment", "credit_memo", "refund", "bill"),
+    ("inventory_level",),
 )
 _NAME_LISTS: Final = frozenset({"customer", "project", "vendor", "item"})
 #: UnresolvedReferenceError.kind of an app record -> its record type
@@ -415,7 +421,18 @@ class BulkPusher:
             self._remember(link)
         self._open = self._operations.open_of(tenant_id=self._tenant)
         await self._resume_in_doubt()
+        # linked items whose count may move QBO's quantity wait for the stock counts' wave
+        items = selected.get("item", [])
+        counted = [self._pusher.counted_later(record) for record in items]
+        if any(counted):
+            selected["item"] = [r for r, later in zip(items, counted, strict=True) if not later]
+            selected["inventory_level"] = [
+                *selected.get("inventory_level", []),
+                *(r for r, later in zip(items, counted, strict=True) if later),
+            ]
         for wave in WAVES:
+            if "inventory_level" in wave:
+                self._items.clear()  # the run's transactions moved QBO's quantities: read again
             stored = [record for record_type in wave for record in selected.get(record_type, [])]
             if stored or self._orders:
                 await self._wave(stored)
@@ -577,6 +594,8 @@ class BulkPusher:
         linked = link is not None and link.linked
         if linked and isinstance(record, (Payment, InventoryLevel)):
             raise _Fallback(f"a {stored.record_type.replace('_', ' ')} in QuickBooks already")
+        if self._pusher.counted_later(stored):
+            raise _Fallback("a linked inventory item whose count may have changed")
         return record
 
     def _unchanged(self, stored: Sequence[StoredRecord]) -> None:
@@ -865,6 +884,8 @@ class BulkPusher:
                 else self._doc_number_match(stored, entity, payload)
             )
             if match is not None:
+                if self._count_differs(record, match):
+                    raise _Fallback("an item matched by name whose count differs")
                 self._claimed.add((entity, str(match["Id"])))
                 target = (str(match["Id"]), str(match["SyncToken"]), "linked")
         if target is None:
@@ -876,6 +897,17 @@ class BulkPusher:
             item = BatchItem("update", entity, body=body)
         return _Plan(
             stored, record, entity, payload, item, outcome, applied=applied, bill_due=bill_due
+        )
+
+    def _count_differs(self, record: AnyRecord, match: Mapping[str, Any]) -> bool:
+        """Whether linking ``record`` to ``match`` moves QBO's quantity on hand (an
+        adjustment the per-record path makes after the item's update)."""
+        return (
+            isinstance(record, Item)
+            and record.quantity_on_hand is not None
+            and self._settings.inventory_mode == "qbo_tracks"
+            and match.get("Type") == "Inventory"
+            and quantity(match.get("QtyOnHand")) != record.quantity_on_hand
         )
 
     def _free(self, entity: str, row: Mapping[str, Any], app_id: str | None = None) -> bool:

@@ -43,7 +43,13 @@ difference sends nothing (skipped). Because the difference is taken from what QB
 that moment, pushing the same level again never adjusts twice. The link follows the latest
 adjustment (an adjustment is never updated: a new level is a new one). In ``app_master`` mode,
 or for an item QBO does not track (not of type Inventory), the level is skipped with a
-sentence saying so.
+sentence saying so. An **item's own** ``quantity_on_hand`` is a count too: it is the
+quantity an item is created with, and when an Inventory item is updated or matched by name
+and QBO holds another quantity, an InventoryAdjustment of the difference follows the item's
+write (:meth:`Pusher._count`; none when the app leaves ``quantity_on_hand`` out). Counts go
+last in a run (:data:`PUSH_ORDER`, :meth:`Pusher.counted_later`), after the transactions
+that move QBO's quantities, so that a count that includes this run's sales does not remove
+them twice.
 
 **Received purchase orders**: a purchase order with status ``received`` or ``finished`` is
 also written as a Bill linked to it (``LinkedTxn``, each bill line linking its order line, as
@@ -81,7 +87,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -103,6 +109,7 @@ from ledgerbridge.model import (
     Customer,
     InventoryLevel,
     Invoice,
+    Item,
     Payment,
     Project,
     PurchaseOrder,
@@ -156,13 +163,14 @@ __all__ = ["PO_BILL", "PUSH_ORDER", "PushOutcome", "PushReport", "PushResult", "
 logger = logging.getLogger(__name__)
 
 #: The order :meth:`Pusher.push_dirty` pushes record types in: name lists before the
-#: transactions that refer to them, orders before the invoices and bills that link them.
+#: transactions that refer to them, orders before the invoices and bills that link them, and
+#: stock counts last, once the run's invoices, credit memos and bills have moved QBO's
+#: quantities (a count that already includes this run's sales then adjusts nothing twice).
 PUSH_ORDER: Final[tuple[str, ...]] = (
     "customer",
     "project",
     "vendor",
     "item",
-    "inventory_level",
     "sales_order",
     "invoice",
     "purchase_order",
@@ -170,6 +178,7 @@ PUSH_ORDER: Final[tuple[str, ...]] = (
     "credit_memo",
     "refund",
     "bill",
+    "inventory_level",
 )
 _NAME_LISTS: Final = frozenset({"customer", "project", "vendor", "item"})
 #: UnresolvedReferenceError.kind of an app record -> its record type
@@ -248,8 +257,13 @@ class Pusher:
         return await self._push_stored(stored, gated=True)
 
     async def push_dirty(self) -> PushReport:
-        """Push every dirty record in :data:`PUSH_ORDER`; never raises."""
+        """Push every dirty record in :data:`PUSH_ORDER`; never raises.
+
+        A linked item whose count may move QBO's quantity (:meth:`counted_later`) goes
+        last, with the stock counts: the transactions need only its link.
+        """
         report = PushReport()
+        later: list[StoredRecord] = []
         for record_type in PUSH_ORDER:
             after: tuple[str, str] | None = None
             while True:
@@ -257,11 +271,29 @@ class Pusher:
                     tenant_id=self._tenant, record_types=[record_type], limit=200, after=after
                 )
                 for stored in page:
-                    report.results.append(await self._push_safely(stored))
+                    if self.counted_later(stored):
+                        later.append(stored)
+                    else:
+                        report.results.append(await self._push_safely(stored))
                 if len(page) < 200:
                     break
                 after = (page[-1].record_type, page[-1].app_id)
+        for stored in later:
+            report.results.append(await self._push_safely(stored))
         return report
+
+    def counted_later(self, stored: StoredRecord) -> bool:
+        """Whether ``stored`` is a linked inventory item whose ``quantity_on_hand`` QBO's
+        quantity is moved to: pushed after the run's transactions (:data:`PUSH_ORDER`)."""
+        if stored.record_type != "item" or stored.deleted:
+            return False
+        if self._settings.inventory_mode != "qbo_tracks":
+            return False
+        payload = stored.payload
+        if payload.get("kind") != "inventory" or payload.get("quantity_on_hand") is None:
+            return False
+        link = self._link(stored.record_type, stored.app_id)
+        return link is not None and link.linked
 
     async def push_stored(self, stored: StoredRecord) -> PushResult:
         """Push one stored record as :meth:`push_dirty` does (gates first); never raises.
@@ -418,6 +450,8 @@ class Pusher:
             written = await match_or_create(self._book, stored, resource, entity, payload)
         else:
             written = await self._attach_or_create(stored, resource, entity, payload)
+        if isinstance(record, Item):
+            await self._count(record, written.obj)
         if stored.record_type not in _NAME_LISTS:
             warning = total_warning(record, payload, written.obj)
             if warning:
@@ -445,6 +479,35 @@ class Pusher:
 
         payload = await self._map(mapper, seed={"items": {record.item_id: item_ref}})
         return Written(await self._qbo.inventory_adjustments.create(payload), "created")
+
+    async def _count(self, record: Item, item: dict[str, Any]) -> None:
+        """Move QBO's quantity on hand of an item just written to the app's
+        ``quantity_on_hand`` by an InventoryAdjustment of the difference, when QBO tracks
+        quantities, the item is an Inventory item there and the two differ (an item matched
+        by name, or a linked one whose count changed). ``item`` is QBO's answer to the write,
+        so no read is needed; it is brought up to date."""
+        counted = record.quantity_on_hand
+        if (
+            counted is None
+            or self._settings.inventory_mode != "qbo_tracks"
+            or item.get("Type") != "Inventory"
+            or quantity(item.get("QtyOnHand")) == counted
+        ):
+            return
+        level = InventoryLevel(
+            id=record.id, item_id=record.id, quantity_on_hand=counted, as_of=datetime.now(UTC)
+        )
+        on_hand = quantity(item.get("QtyOnHand"))
+
+        async def mapper(refs: Refs) -> Payload:
+            return map_inventory_level(
+                level, settings=self._settings, refs=refs, qbo_quantity=on_hand
+            )
+
+        own_ref = QBORef(str(item["Id"]), item.get("Name"))
+        payload = await self._map(mapper, seed={"items": {record.id: own_ref}})
+        await self._qbo.inventory_adjustments.create(payload)
+        item["QtyOnHand"] = counted
 
     # -- the bill of a received purchase order ------------------------------------------------
     def _bill_due(self, stored: StoredRecord, record: AnyRecord) -> bool:

@@ -261,7 +261,8 @@ class Item(_Strict):
     description: _Text = None
     sales_price: UnitPrice | None = None
     purchase_cost: UnitPrice | None = None
-    #: for inventory items: the quantity on hand when the item is first sent
+    #: for inventory items: the app's count; when QBO tracks quantities, QBO's quantity on
+    #: hand is moved to it whenever the item is sent (``None``: QBO's is left alone)
     quantity_on_hand: SignedQuantity | None = None
     category: _Text = None
     active: bool = True
