@@ -39,8 +39,11 @@ from ledgerbridge.model import (
 
 pytestmark = pytest.mark.integration
 
-#: records in the data set: every type, a few hundred documents, under ten seconds of pushing
-RECORDS = 600
+#: records in the data set: hundreds of each kind of party and document (issue 5), about
+#: half a minute of pushing one record at a time
+RECORDS = 3500
+#: the kinds the issue asks "hundreds of"
+HUNDREDS = ("customer", "vendor", "item", "sales_order", "invoice", "purchase_order", "payment")
 #: record type -> the QBO entity it becomes
 ENTITY = {
     "customer": "Customer",
@@ -133,6 +136,16 @@ def duplicates(values: Sequence[object]) -> list[object]:
 
 
 # -- the first push ---------------------------------------------------------------------------
+@pytest.mark.anyio
+async def test_the_data_set_has_hundreds_of_each_kind(shop: Shop) -> None:
+    """Hundreds of customers, vendors, items, orders, invoices, POs and payments, every one
+    of them pushed."""
+    kinds = Counter(record.type for record in shop.records)
+    assert {kind: kinds[kind] for kind in HUNDREDS if kinds[kind] < 100} == {}
+    pushed = Counter(r.record_type for r in shop.report.results if r.outcome != "failed")
+    assert {kind: pushed[kind] for kind in HUNDREDS} == {kind: kinds[kind] for kind in HUNDREDS}
+
+
 @pytest.mark.anyio
 async def test_every_record_is_created_and_linked(shop: Shop) -> None:
     """Each record of a pushed type is created once, without warning, and linked."""
