@@ -4,7 +4,7 @@ connection stays; turned on again, the waiting records go out."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from ledgerbridge.engine import (
     sweep,
 )
 from ledgerbridge.model import TenantSettings
+from ledgerbridge.store import TokenGrant
 from support import Served
 
 pytestmark = pytest.mark.integration
@@ -74,3 +75,31 @@ def test_a_run_queued_before_sync_was_turned_off_fails_saying_so(shop: Shop) -> 
         runtime.database.dispose()
     drain_here(shop.settings, TENANT)
     assert shop.names(realm_id)[f"{TENANT} customer 0"] == 1
+
+
+@pytest.mark.parametrize(("time_scale", "status"), [(1.0, "expiring"), (10.0, "connected")])
+def test_the_five_year_cap_warning_shrinks_with_the_emulators_time_scale(
+    shop: Shop, time_scale: float, status: str
+) -> None:
+    """Ten real days before the cap: a month's warning at Intuit's pace, but 100 company
+    days away under an emulator ten times faster, whose warning is three real days."""
+    now = datetime.now(UTC)
+    grant = TokenGrant(
+        access_token="access",
+        refresh_token="refresh",
+        access_expires_at=now + timedelta(minutes=50),
+        refresh_expires_at=now + timedelta(days=10),
+        hard_expires_at=now + timedelta(days=10),
+    )
+    runtime = SyncRuntime(shop.settings.model_copy(update={"qbo_time_scale": time_scale}))
+    try:
+        saved = runtime.connections.save_connection(
+            tenant_id=TENANT,
+            environment="emulator",
+            realm_id="9130",
+            company_name="Scaled Co",
+            grant=grant,
+        )
+    finally:
+        runtime.database.dispose()
+    assert saved.status == status

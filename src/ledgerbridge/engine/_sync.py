@@ -47,6 +47,7 @@ from ledgerbridge.model import TenantSettings
 from ledgerbridge.qbo import Governor, OAuthClient, QBOClient, QBOLimits, environment
 from ledgerbridge.settings import Settings
 from ledgerbridge.store import (
+    RECONNECT_WARNING,
     ConnectionRecord,
     ConnectionStore,
     Database,
@@ -223,7 +224,9 @@ class SyncRuntime:
         cipher = TokenCipher(
             key.get_secret_value() if key is not None else TokenCipher.generate_key()
         )
-        self.connections = ConnectionStore(self.database, cipher)
+        # Intuit's 5-year cap shrinks with an emulator's time scale, so does the warning
+        warning = RECONNECT_WARNING / settings.qbo_time_scale
+        self.connections = ConnectionStore(self.database, cipher, reconnect_warning=warning)
         self.records = RecordStore(self.database)
         self.links = LinkStore(self.database)
         self.settings_store = SettingsStore(self.database)

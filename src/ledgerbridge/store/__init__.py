@@ -36,7 +36,7 @@ from ._access import (
     verify_password,
 )
 from ._activity import ActivityStore, FailureGroup, StoreFigures
-from ._connections import ConnectionStore
+from ._connections import RECONNECT_WARNING, ConnectionStore
 from ._crypto import TokenCipher
 from ._database import Database
 from ._errors import (
@@ -118,6 +118,7 @@ from ._settings import SettingsStore
 
 __all__ = [
     "API_KEY_PREFIX",
+    "RECONNECT_WARNING",
     "AccessStore",
     "ActivityStore",
     "ApiKeyNotFoundError",

@@ -63,7 +63,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -91,7 +91,10 @@ from ._records import (
 )
 from ._tables import ENVIRONMENTS, Connection, OAuthState, Tenant
 
-__all__ = ["ConnectionStore"]
+__all__ = ["RECONNECT_WARNING", "ConnectionStore"]
+
+#: how long before Intuit's 5-year cap a connection turns ``expiring`` by default
+RECONNECT_WARNING: Final = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class ConnectionStore:
         *,
         refresh_leeway: timedelta = timedelta(seconds=60),
         refresh_timeout: timedelta = timedelta(seconds=20),
-        reconnect_warning: timedelta = timedelta(days=30),
+        reconnect_warning: timedelta = RECONNECT_WARNING,
         state_lifetime: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:

@@ -52,7 +52,9 @@ def integrations_router() -> APIRouter:
         current = await run_in_threadpool(service.current_settings, services, page.id)
         days_left = None
         if view.connection is not None:
-            left = view.connection.refresh_expires_at - datetime.now(UTC)
+            # in the company's days: an emulator with a time scale shortens token lifetimes
+            scale = services.runtime.settings.qbo_time_scale
+            left = (view.connection.refresh_expires_at - datetime.now(UTC)) * scale
             days_left = max(left.days, 0)
         context: dict[str, Any] = {
             "title": "Integrations",
