@@ -148,6 +148,25 @@ class World:
     def read(self, entity: str, object_id: str) -> dict[str, Any]:
         return dict(self.emulator.ledger(self.realm_id).read(entity, object_id))
 
+    def account_id(self, name: str) -> str:
+        """The Id of the company's account named ``name``."""
+        return str(next(a["Id"] for a in self.objects("Account") if a["Name"] == name))
+
+    async def inventory_item_in_qbo(self, name: str, on_hand: int) -> dict[str, Any]:
+        """An Inventory item made in QBO itself (a bookkeeper's), with the usual accounts."""
+        return await self.qbo.items.create(
+            {
+                "Name": name,
+                "Type": "Inventory",
+                "TrackQtyOnHand": True,
+                "QtyOnHand": on_hand,
+                "InvStartDate": "2026-01-01",
+                "IncomeAccountRef": {"value": self.account_id("Sales of Product Income")},
+                "ExpenseAccountRef": {"value": self.account_id("Cost of Goods Sold")},
+                "AssetAccountRef": {"value": self.account_id("Inventory Asset")},
+            }
+        )
+
 
 @contextmanager
 def open_database(tmp_path: Path) -> Iterator[Database]:

@@ -217,27 +217,12 @@ async def test_an_items_count_moves_no_quantity_when_the_app_is_the_inventory_ma
 async def test_an_item_matched_by_name_takes_the_apps_count(world: World) -> None:
     """QBO has "bar  stock" with 3 on hand; the app's Bar Stock (10) links to it and
     QBO's quantity is adjusted by +7, in both push paths."""
-    existing = await world.qbo.items.create(
-        {
-            "Name": "bar  stock",
-            "Type": "Inventory",
-            "TrackQtyOnHand": True,
-            "QtyOnHand": 3,
-            "InvStartDate": "2026-01-01",
-            "IncomeAccountRef": {"value": _account_id(world, "Sales of Product Income")},
-            "ExpenseAccountRef": {"value": _account_id(world, "Cost of Goods Sold")},
-            "AssetAccountRef": {"value": _account_id(world, "Inventory Asset")},
-        }
-    )
+    existing = await world.inventory_item_in_qbo("bar  stock", 3)
     _bar_stock(world)
     result = await world.pusher.push("item", "i1")
     assert result.outcome == "linked" and result.qbo_id == existing["Id"], result.message
     assert _adjustments(world) == [Decimal(7)]
     assert _on_hand(world) == Decimal(10)
-
-
-def _account_id(world: World, name: str) -> str:
-    return next(str(a["Id"]) for a in world.objects("Account") if a["Name"] == name)
 
 
 def _sale_of_three(world: World) -> None:

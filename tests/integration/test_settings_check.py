@@ -244,18 +244,7 @@ async def test_the_charge_item_must_be_an_existing_service_or_non_inventory_item
     category = _only(await _check(world, charge_item="Hardware"))
     assert "of type Category" in category.problem
 
-    await world.qbo.items.create(
-        {
-            "Name": "Bar Stock",
-            "Type": "Inventory",
-            "TrackQtyOnHand": True,
-            "QtyOnHand": 5,
-            "InvStartDate": "2026-01-01",
-            "IncomeAccountRef": {"value": _account_id(world, "Sales of Product Income")},
-            "ExpenseAccountRef": {"value": _account_id(world, "Cost of Goods Sold")},
-            "AssetAccountRef": {"value": _account_id(world, "Inventory Asset")},
-        }
-    )
+    await world.inventory_item_in_qbo("Bar Stock", 5)
     inventory = await _check(world, charge_item="Bar Stock")
     assert "of type Inventory" in _only(inventory).problem
     assert "Bar Stock" in inventory.choices["item"]
@@ -291,7 +280,3 @@ async def test_a_company_that_never_adjusted_stock_lacks_the_shrinkage_account(
         # nothing is named alike: the Cost of Goods Sold accounts come first
         assert not problem.close and problem.suggestions[0] == "Cost of Goods Sold"
         assert "Choices include: 'Cost of Goods Sold'" in problem.message
-
-
-def _account_id(world: World, name: str) -> str:
-    return str(next(a["Id"] for a in world.objects("Account") if a["Name"] == name))
