@@ -60,7 +60,8 @@ def main() -> int:
         )
         + "\n"
     )
-    console.print(f"written to {args.out.relative_to(ROOT)}")
+    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
+    console.print(f"written to {shown}")
     bad = [o for o in outcomes if o.duplicates or o.lost or o.wrong_totals]
     for outcome in bad:
         console.print(f"[red]{outcome.fault}[/]: " + "; ".join(outcome.problems[:5]))
